@@ -1,0 +1,5 @@
+"""MMEngine hooks and loops for stitched training and validation."""
+from .stitch_sampling_hook import StitchSamplingHook, find_stitched_backbone
+from .stitch_val_loop import StitchValLoop
+
+__all__ = ['StitchSamplingHook', 'StitchValLoop', 'find_stitched_backbone']

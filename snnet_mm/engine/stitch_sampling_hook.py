@@ -1,0 +1,158 @@
+"""``StitchSamplingHook``: what makes an MMEngine training run SN-Netv2 training."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+from mmengine.dist import broadcast, broadcast_object_list, get_rank
+from mmengine.hooks import Hook
+from mmengine.logging import MMLogger
+from mmengine.model import is_model_wrapper
+from mmengine.registry import HOOKS
+
+from ..models.backbone import SNNetv2
+from ..stitching.sampling import STRATEGIES, StitchSampler, group_by_flops
+
+
+def find_stitched_backbone(model: torch.nn.Module) -> SNNetv2:
+    """The ``SNNetv2`` inside ``model`` (model wrappers unwrapped)."""
+    if is_model_wrapper(model):
+        model = model.module
+    found = [m for m in model.modules() if isinstance(m, SNNetv2)]
+    if len(found) != 1:
+        raise ValueError(f'model: expected exactly one SNNetv2 backbone in {type(model).__name__}, '
+                         f'found {len(found)}; the stitch hooks need a stitched backbone')
+    return found[0]
+
+
+@HOOKS.register_module()
+class StitchSamplingHook(Hook):
+    """Samples one stitch per training iteration and least-squares initialises stitching layers.
+
+    Before training, if the stitching layers are not initialised yet (the state is saved in
+    checkpoints, so ``--resume`` and ``load_from`` keep loaded layers), ``num_init_images``
+    images are drawn from the training dataloader through the data preprocessor and every
+    layer is solved on the model's device; under DDP rank 0 solves and broadcasts.
+
+    Each iteration then trains the stitch ``sampler.sample(iteration)``: a FLOPs group picked
+    uniformly, then a stitch uniformly inside it (SN-Netv2 resource-constrained sampling), or
+    uniformly among all stitches. The draw depends only on the seed (rank 0's runner seed by
+    default) and the iteration, so all ranks train the same stitch and a resumed run continues
+    the same sequence. ``train/stitch`` and ``train/stitch_gflops`` are logged through the
+    message hub (text log and visualizer backends). After training the backbone is set back
+    to its default stitch (``model.backbone.stitch``, the large anchor unless configured).
+
+    Args:
+        num_init_images: Images used for the least-squares initialisation.
+        init_batch_size: Images per forward pass during the initialisation.
+        strategy: ``'flops_grouped'`` or ``'uniform'``.
+        gap_gflops: Group gap in GFLOPs (paper: 1 for ImageNet at 224, 10 for 512x512 dense).
+        stitches: Optional subset of stitch indices to train (default: all).
+        input_size: (H, W) at which FLOPs are counted; default: the training batch size.
+        seed: Sampling seed; default: rank 0's runner seed.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, *, num_init_images: int = 50, init_batch_size: int = 8,
+                 strategy: str = 'flops_grouped', gap_gflops: float = 1.0,
+                 stitches: Sequence[int] | None = None,
+                 input_size: Sequence[int] | None = None, seed: int | None = None) -> None:
+        if not isinstance(num_init_images, int) or num_init_images < 1:
+            raise ValueError(f'num_init_images: expected an int >= 1, got {num_init_images!r}')
+        if not isinstance(init_batch_size, int) or init_batch_size < 1:
+            raise ValueError(f'init_batch_size: expected an int >= 1, got {init_batch_size!r}')
+        if strategy not in STRATEGIES:
+            raise ValueError(f'strategy: expected one of {STRATEGIES}, got {strategy!r}')
+        if not isinstance(gap_gflops, (int, float)) or gap_gflops <= 0:
+            raise ValueError(f'gap_gflops: expected a positive number, got {gap_gflops!r}')
+        if input_size is not None and (len(input_size) != 2 or min(input_size) <= 0):
+            raise ValueError(f'input_size: expected (height, width), got {input_size!r}')
+        self.num_init_images = num_init_images
+        self.init_batch_size = init_batch_size
+        self.strategy = strategy
+        self.gap_gflops = float(gap_gflops)
+        self.stitches = None if stitches is None else list(stitches)
+        self.input_size = None if input_size is None else (int(input_size[0]), int(input_size[1]))
+        self.seed = seed
+        self.sampler: StitchSampler | None = None
+        self.gflops: list[float] = []
+
+    # ------------------------------------------------------------------ hooks
+    def before_train(self, runner) -> None:
+        backbone = find_stitched_backbone(runner.model)
+        logger = MMLogger.get_current_instance()
+        images = None
+        solve = not backbone.stitching_initialised
+        if solve:
+            self._check_dataset_size(runner)
+        if solve or self.input_size is None:
+            # Only rank 0 solves; the other ranks need one batch for the input size at most.
+            images = self._draw_images(runner, self.num_init_images if solve and get_rank() == 0 else 1)
+        if solve:
+            if get_rank() == 0:
+                backbone.init_stitching_layers(images, batch_size=self.init_batch_size)
+            for param in backbone.net.stitch_layers.parameters():
+                broadcast(param.data, src=0)
+            for layer in backbone.net.stitch_layers.values():
+                layer.initialised.fill_(True)
+            logger.info(f'StitchSamplingHook: least-squares initialised the stitching layers from '
+                        f'{images.shape[0]} images of size {tuple(images.shape[-2:])}')
+        else:
+            logger.info('StitchSamplingHook: stitching layers already initialised (loaded), kept')
+        size = self.input_size or tuple(images.shape[-2:])
+        self.sampler = self._build_sampler(runner, backbone, size)
+        logger.info(f'StitchSamplingHook: {self.strategy} sampling over {self.sampler.num_stitches} stitches '
+                    f'in {len(self.sampler.groups)} group(s) at input {size}, seed {self.sampler.seed}')
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch: Any = None) -> None:
+        index = self.sampler.sample(runner.iter)
+        find_stitched_backbone(runner.model).set_stitch(index)
+        runner.message_hub.update_scalar('train/stitch', index)
+        runner.message_hub.update_scalar('train/stitch_gflops', self.gflops[index])
+
+    def after_train(self, runner) -> None:
+        backbone = find_stitched_backbone(runner.model)
+        backbone.set_stitch(backbone.default_stitch)
+
+    # ------------------------------------------------------------------ helpers
+    def _build_sampler(self, runner, backbone: SNNetv2, size: tuple[int, int]) -> StitchSampler:
+        self.gflops = [c.flops / 1e9 for c in backbone.stitch_costs(size)]
+        candidates = list(range(backbone.num_stitches)) if self.stitches is None else \
+            [backbone.net.check_stitch_index(i, 'stitches') for i in self.stitches]
+        if not candidates:
+            raise ValueError('stitches: expected at least one stitch index, got an empty list')
+        groups = group_by_flops(self.gflops, candidates, self.gap_gflops)
+        if self.strategy == 'flops_grouped' and len(groups) == 1 and len(candidates) > 1:
+            spread = max(self.gflops[i] for i in candidates) - min(self.gflops[i] for i in candidates)
+            raise ValueError(f'gap_gflops: {self.gap_gflops} puts all {len(candidates)} stitches '
+                             f'(spread {spread:.4f} GFLOPs) in one group; use a smaller gap or '
+                             "strategy='uniform'")
+        seed = self.seed
+        if seed is None:
+            shared = [runner.seed]
+            broadcast_object_list(shared, src=0)
+            seed = shared[0]
+        return StitchSampler(groups, strategy=self.strategy, seed=seed)
+
+    def _check_dataset_size(self, runner) -> None:
+        size = len(runner.train_dataloader.dataset)
+        if self.num_init_images > size:
+            raise ValueError(f'num_init_images: {self.num_init_images} is larger than the training set '
+                             f'({size} images)')
+
+    def _draw_images(self, runner, count: int) -> torch.Tensor:
+        """``count`` preprocessed training images (through the model's data preprocessor)."""
+        dataloader = runner.train_dataloader
+        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        chunks, total = [], 0
+        for batch in dataloader:
+            inputs = model.data_preprocessor(batch, False)['inputs']
+            if isinstance(inputs, (list, tuple)):
+                inputs = torch.stack(list(inputs))
+            chunks.append(inputs.float())
+            total += inputs.shape[0]
+            if total >= count:
+                return torch.cat(chunks)[:count]
+        raise ValueError(f'num_init_images: {count} images requested, the training dataloader of this '
+                         f'rank yielded only {total}')

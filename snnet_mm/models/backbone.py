@@ -1,0 +1,107 @@
+"""``SNNetv2``: the stitched ViT as an MMEngine backbone (registered in the root registry)."""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import torch
+from mmengine.model import BaseModule
+from mmengine.registry import MODELS
+
+from ..stitching import KINDS, Stitch, StitchCost, StitchedViT
+from ..stitching.export import ExportedStitch
+
+
+@MODELS.register_module()
+class SNNetv2(BaseModule):
+    """Stitchable ViT backbone (SN-Netv2) for mmseg, mmdet and mmpretrain.
+
+    The anchors are built from timm and loaded from their checkpoints at construction, so
+    ``init_weights`` leaves them untouched; an ``init_cfg`` of type ``Pretrained`` loads a
+    whole trained stitched backbone on top.
+
+    Args:
+        anchors: Anchor configs: timm names or dicts with ``name`` and optional ``checkpoint``,
+            ``img_size``, ``drop_path_rate``, ``model_kwargs``.
+        out_indices: Blocks of the most expensive anchor whose outputs are returned as NCHW maps
+            (stride = patch size). ``None`` returns ``(logits,)`` from the head of the anchor the
+            stitch ends in.
+        stitch: Stitch used outside training (``--cfg-options model.backbone.stitch=K``);
+            ``None`` selects the most expensive anchor alone.
+        mode: ``'v2'`` (two-way SN-Netv2 stitching) or ``'v1'`` (SN-Net, small-to-large).
+        kinds: Stitch kinds included in the trained space.
+        selected: Optional explicit list of stitch indices to keep.
+        with_cls_token: Return ``(map, class_token)`` pairs (DPT readout).
+        lora_rank: Rank of the stitching layers' low-rank update (0 trains full weights).
+        lora_alpha: Low-rank scale numerator.
+        dynamic_img_size: Accept any input size (pad to the patch size, resample position
+            embeddings on the fly). Defaults to True when ``out_indices`` is given.
+        init_cfg: MMEngine init config.
+    """
+
+    def __init__(
+            self,
+            anchors: Sequence[str | Mapping[str, Any]],
+            *,
+            out_indices: Sequence[int] | None = None,
+            stitch: int | None = None,
+            mode: str = 'v2',
+            kinds: Sequence[str] = KINDS,
+            selected: Sequence[int] | None = None,
+            with_cls_token: bool = False,
+            lora_rank: int = 0,
+            lora_alpha: float = 1.0,
+            dynamic_img_size: bool | None = None,
+            init_cfg: dict | list | None = None,
+    ) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if dynamic_img_size is None:
+            dynamic_img_size = out_indices is not None
+        self.net = StitchedViT(
+            anchors, mode=mode, kinds=kinds, selected=selected, out_indices=out_indices,
+            with_cls_token=with_cls_token, lora_rank=lora_rank, lora_alpha=lora_alpha,
+            dynamic_img_size=dynamic_img_size)
+        if stitch is None:
+            stitch = self.net.anchor_stitch(-1) if self._has_anchor(-1) else 0
+        self.default_stitch = self.net.check_stitch_index(stitch, 'stitch')
+        self.net.set_stitch(self.default_stitch)
+
+    def _has_anchor(self, anchor: int) -> bool:
+        try:
+            self.net.anchor_stitch(anchor)
+        except ValueError:
+            return False
+        return True
+
+    # The stitched network's API, for tools, hooks and user code.
+    @property
+    def stitches(self) -> tuple[Stitch, ...]:
+        return self.net.stitches
+
+    @property
+    def num_stitches(self) -> int:
+        return self.net.num_stitches
+
+    @property
+    def current_stitch(self) -> int:
+        return self.net.current_stitch
+
+    def set_stitch(self, index: int) -> None:
+        self.net.set_stitch(index)
+
+    def stitch_costs(self, input_size: int | tuple[int, int]) -> list[StitchCost]:
+        return self.net.stitch_costs(input_size)
+
+    def export_stitch(self, index: int) -> ExportedStitch:
+        return self.net.export_stitch(index)
+
+    def init_stitching_layers(self, images: torch.Tensor, *, batch_size: int = 8) -> None:
+        self.net.init_stitching_layers(images, batch_size=batch_size)
+
+    @property
+    def stitching_initialised(self) -> bool:
+        return self.net.stitching_initialised
+
+    def forward(self, x: torch.Tensor) -> tuple[Any, ...]:
+        """Dense outputs of the current stitch as a tuple, or ``(logits,)``."""
+        out = self.net(x)
+        return tuple(out) if isinstance(out, list) else (out,)

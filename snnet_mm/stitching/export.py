@@ -1,0 +1,110 @@
+"""Export one stitch as a standalone module holding only the weights it uses."""
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+from .anchor import Anchor
+
+if TYPE_CHECKING:
+    from .network import StitchedViT
+
+
+def _pruned_copy(anchor: Anchor, *, keep_embed: bool, keep_head: bool) -> Anchor:
+    """Deep copy of an anchor without its blocks (and without embed / head parts if unused)."""
+    m = anchor.model
+    memo: dict[int, Any] = {id(m.blocks): nn.Sequential()}
+    if not keep_embed:
+        memo[id(m.patch_embed)] = nn.Identity()
+        memo[id(m.norm_pre)] = nn.Identity()
+        for p in (m.cls_token, m.reg_token, m.pos_embed):
+            if p is not None:
+                memo[id(p)] = None
+    if not keep_head:
+        for name in ('norm', 'fc_norm', 'head', 'attn_pool'):
+            sub = getattr(m, name, None)
+            if isinstance(sub, nn.Module):
+                memo[id(sub)] = nn.Identity()
+    return copy.deepcopy(anchor, memo)
+
+
+class ExportedStitch(nn.Module):
+    """One stitch of a ``StitchedViT`` as a plain module.
+
+    Its forward equals the stitched network's forward for that stitch: logits, or the list
+    of dense outputs when the network was built with ``out_indices``.
+    """
+
+    def __init__(self, *, stem: Anchor, body: nn.ModuleList, tail: Anchor | None,
+                 taps: dict[int, list[tuple[int | None, tuple[int, ...]]]], projections: nn.ModuleList,
+                 num_outputs: int, with_cls_token: bool, route: str) -> None:
+        super().__init__()
+        self.stem = stem
+        self.body = body
+        self.tail = tail
+        self.projections = projections
+        self.taps = taps
+        self.num_outputs = num_outputs
+        self.with_cls_token = with_cls_token
+        self.route = route
+
+    @classmethod
+    @torch.no_grad()
+    def from_network(cls, net: 'StitchedViT', index: int) -> 'ExportedStitch':
+        stitch = net.stitches[index]
+        dense = net.output == 'features'
+        same = stitch.first_anchor == stitch.last_anchor
+        stem = _pruned_copy(net.anchors[stitch.first_anchor], keep_embed=True, keep_head=same and not dense)
+        tail = None
+        if not dense and not same:
+            tail = _pruned_copy(net.anchors[stitch.last_anchor], keep_embed=False, keep_head=True)
+        merged: dict[str, nn.Linear] = {}
+
+        def linear(key: str) -> nn.Linear:
+            # One module per layer key, shared by the jump and the dense projection using it.
+            if key not in merged:
+                merged[key] = net.stitch_layers[key].merged_linear()
+            return merged[key]
+
+        body: list[nn.Module] = []
+        positions: dict[tuple[int, int], int] = {}
+        for si, seg in enumerate(stitch.segments):
+            if si:
+                body.append(linear(stitch.layers[si - 1]))
+            for b in range(seg.start, seg.end):
+                positions[(si, b)] = len(body)
+                body.append(copy.deepcopy(net.anchors[seg.anchor].blocks[b]))
+        proj_keys: list[str] = []
+        taps: dict[int, list[tuple[int | None, tuple[int, ...]]]] = {}
+        for (si, b), groups in net._taps[index].items():
+            for key, slots in groups:
+                if key is not None and key not in proj_keys:
+                    proj_keys.append(key)
+                proj = None if key is None else proj_keys.index(key)
+                taps.setdefault(positions[(si, b)], []).append((proj, slots))
+        projections = nn.ModuleList(linear(k) for k in proj_keys)
+        exported = cls(stem=stem, body=nn.ModuleList(body), tail=tail, taps=taps, projections=projections,
+                       num_outputs=len(net.out_indices) if dense else 0,
+                       with_cls_token=net.with_cls_token, route=stitch.route)
+        return exported.train(net.training)
+
+    def forward(self, x: torch.Tensor) -> Any:
+        from .network import tokens_to_maps
+        grid = self.stem.grid_size(tuple(x.shape[-2:]))
+        x = self.stem.embed(x)
+        feats: list[Any] = [None] * self.num_outputs
+        for i, module in enumerate(self.body):
+            x = module(x)
+            for proj, slots in self.taps.get(i, ()):
+                y = x if proj is None else self.projections[proj](x)
+                for k in slots:
+                    feats[k] = y
+        if self.num_outputs:
+            return tokens_to_maps(feats, grid, self.stem.num_prefix_tokens, self.with_cls_token)
+        return (self.tail or self.stem).head(x)
+
+    def extra_repr(self) -> str:
+        return f'route={self.route}'

@@ -1,0 +1,115 @@
+"""Stitching layers: a linear map between anchor widths, least-squares initialised.
+
+SN-Netv2 optionally freezes the least-squares weight ``W0`` and trains a low-rank update
+``B @ A`` (LoRA) plus the bias; ``merged_linear`` folds the update into a plain ``nn.Linear``.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class StitchingLinear(nn.Module):
+    """Token-wise linear map from ``in_features`` to ``out_features``.
+
+    Args:
+        in_features: Width of the source anchor.
+        out_features: Width of the destination anchor.
+        rank: Rank of the trainable low-rank update; 0 trains the full weight.
+        alpha: Low-rank scale numerator (update scaled by ``alpha / rank``).
+
+    Raises:
+        ValueError: If a width is not positive or ``rank`` is negative.
+    """
+
+    def __init__(self, *, in_features: int, out_features: int, rank: int = 0,
+                 alpha: float = 1.0) -> None:
+        super().__init__()
+        for name, value in (('in_features', in_features), ('out_features', out_features)):
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f'{name}: expected a positive int, got {value!r}')
+        if not isinstance(rank, int) or rank < 0:
+            raise ValueError(f'rank: expected an int >= 0, got {rank!r}')
+        self.in_features = in_features
+        self.out_features = out_features
+        self.rank = rank
+        self.scaling = alpha / rank if rank else 0.0
+        self.weight = nn.Parameter(torch.empty(out_features, in_features), requires_grad=rank == 0)
+        self.bias = nn.Parameter(torch.zeros(out_features))
+        if rank:
+            self.lora_a = nn.Parameter(torch.empty(rank, in_features))
+            self.lora_b = nn.Parameter(torch.zeros(out_features, rank))
+        # Persistent so that resumed / loaded checkpoints are never re-initialised.
+        self.register_buffer('initialised', torch.tensor(False))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        nn.init.zeros_(self.bias)
+        if self.rank:
+            nn.init.kaiming_uniform_(self.lora_a, a=math.sqrt(5))
+            nn.init.zeros_(self.lora_b)
+
+    def effective_weight(self) -> torch.Tensor:
+        """``W0 + scaling * B @ A`` (just ``W0`` without a low-rank update)."""
+        if not self.rank:
+            return self.weight
+        return self.weight + self.scaling * (self.lora_b @ self.lora_a)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.linear(x, self.weight, self.bias)
+        if self.rank:
+            out = out + self.scaling * F.linear(F.linear(x, self.lora_a), self.lora_b)
+        return out
+
+    @torch.no_grad()
+    def set_solution(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
+        """Load a least-squares solution into ``W0``/bias and reset the low-rank update."""
+        self.weight.copy_(weight)
+        self.bias.copy_(bias)
+        if self.rank:
+            nn.init.zeros_(self.lora_b)
+        self.initialised.fill_(True)
+
+    @torch.no_grad()
+    def merged_linear(self) -> nn.Linear:
+        """A standalone ``nn.Linear`` equal to this layer (low-rank update merged)."""
+        linear = nn.Linear(self.in_features, self.out_features, device=self.weight.device,
+                           dtype=self.weight.dtype)
+        linear.weight.copy_(self.effective_weight())
+        linear.bias.copy_(self.bias)
+        return linear
+
+    def extra_repr(self) -> str:
+        return f'{self.in_features} -> {self.out_features}, rank={self.rank}'
+
+
+class NormalEquations:
+    """Accumulates ``[X, 1]^T [X, 1]`` and ``[X, 1]^T Y`` in float64, chunk by chunk.
+
+    Solving the normal equations with a symmetric pseudo-inverse keeps memory independent of the
+    number of tokens (50 images of 1024 tokens for segmentation) and handles rank deficiency.
+    """
+
+    def __init__(self, in_features: int, out_features: int, device: torch.device) -> None:
+        self.gram = torch.zeros(in_features + 1, in_features + 1, dtype=torch.float64, device=device)
+        self.cross = torch.zeros(in_features + 1, out_features, dtype=torch.float64, device=device)
+        self.count = 0
+
+    def add(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        x = x.reshape(-1, x.shape[-1]).to(torch.float64)
+        y = y.reshape(-1, y.shape[-1]).to(torch.float64)
+        x1 = torch.cat([x, x.new_ones(x.shape[0], 1)], dim=1)
+        self.gram += x1.T @ x1
+        self.cross += x1.T @ y
+        self.count += x.shape[0]
+
+    def solve(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Least-squares ``(weight, bias)`` with ``weight`` of shape (out, in)."""
+        if self.count == 0:
+            raise ValueError('images: no tokens were accumulated for the least-squares fit')
+        solution = torch.linalg.pinv(self.gram, hermitian=True) @ self.cross
+        return solution[:-1].T.contiguous(), solution[-1].contiguous()

@@ -1,0 +1,309 @@
+"""The stitched network: many sub-networks of a family of timm ViTs in one module."""
+from __future__ import annotations
+
+import logging
+import operator
+from typing import Any, Iterable, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from .anchor import Anchor, AnchorSpec, build_timm_vit
+from .layers import NormalEquations, StitchingLinear
+from .stitch import KINDS, Stitch, StitchSpace, enumerate_stitches, map_block
+
+logger = logging.getLogger('snnet_mm')
+
+OUTPUTS = ('logits', 'features')
+
+
+# Dense outputs read after one block: [(projection layer key or None, output slots)].
+TapGroups = Sequence[tuple[Any, tuple[int, ...]]]
+
+
+def tokens_to_maps(tokens: Sequence[torch.Tensor], grid: tuple[int, int], num_prefix: int,
+                   with_cls_token: bool) -> list[Any]:
+    """Token sequences -> NCHW maps (optionally paired with the class token)."""
+    outs = []
+    for x in tokens:
+        n, _, c = x.shape
+        fmap = x[:, num_prefix:].reshape(n, grid[0], grid[1], c).permute(0, 3, 1, 2).contiguous()
+        outs.append((fmap, x[:, 0]) if with_cls_token else fmap)
+    return outs
+
+
+class StitchedViT(nn.Module):
+    """A family of timm ViTs joined by stitching layers.
+
+    Args:
+        anchors: Anchor specs (``AnchorSpec``, timm names or dicts); sorted by parameter count.
+        mode: ``'v2'`` (two-way SN-Netv2 space) or ``'v1'`` (SN-Net, small-to-large only).
+        kinds: Stitch kinds to include (subset of ``('anchor', 'SL', 'LS', 'SLS', 'LSL')``).
+        selected: Optional explicit list of stitch indices (into the space given by ``kinds``).
+        out_indices: Block indices of the most expensive anchor at which dense features are
+            returned. ``None`` makes ``forward`` return classification logits.
+        with_cls_token: Return ``(map, class_token)`` pairs as dense outputs (DPT readout).
+        lora_rank: Rank of the low-rank update of the stitching layers (0: full weights).
+        lora_alpha: Low-rank scale numerator.
+        dynamic_img_size: Accept any input size (position embeddings resampled on the fly and
+            inputs padded to the patch size). Dense tasks need it.
+        window: v1 sliding window (kernel, stride) for equal-depth neighbours.
+
+    Raises:
+        ValueError: On any invalid argument, naming the field and value.
+    """
+
+    def __init__(
+            self,
+            anchors: Sequence[AnchorSpec | str | Mapping[str, Any]],
+            *,
+            mode: str = 'v2',
+            kinds: Iterable[str] = KINDS,
+            selected: Sequence[int] | None = None,
+            out_indices: Sequence[int] | None = None,
+            with_cls_token: bool = False,
+            lora_rank: int = 0,
+            lora_alpha: float = 1.0,
+            dynamic_img_size: bool = False,
+            window: tuple[int, int] = (2, 1),
+    ) -> None:
+        super().__init__()
+        if not isinstance(lora_rank, int) or lora_rank < 0:
+            raise ValueError(f'lora_rank: expected an int >= 0, got {lora_rank!r}')
+        if isinstance(anchors, (str, Mapping)) or len(anchors) < 2:
+            raise ValueError(f'anchors: expected a list of at least two anchors, got {anchors!r}')
+        specs = [AnchorSpec.parse(a, f'anchors[{i}]') for i, a in enumerate(anchors)]
+        built = [Anchor(build_timm_vit(s, f'anchors[{i}]', dynamic_img_size)) for i, s in enumerate(specs)]
+        _check_compatible(built, specs)
+        order = sorted(range(len(built)), key=lambda i: sum(p.numel() for p in built[i].parameters()))
+        self.anchor_specs = tuple(specs[i] for i in order)
+        self.anchors = nn.ModuleList(built[i] for i in order)
+        self.output = 'logits' if out_indices is None else 'features'
+        self.with_cls_token = bool(with_cls_token)
+        if self.with_cls_token and not self.anchors[0].token_layout()[0]:
+            raise ValueError('with_cls_token: the anchors have no class token')
+
+        depths = [a.depth for a in self.anchors]
+        self.out_indices = _check_out_indices(out_indices, depths[-1])
+        if self.out_indices and (len(depths) != 2 or mode != 'v2'):
+            raise ValueError(f'out_indices: dense outputs need two anchors in mode \'v2\', got '
+                             f'{len(depths)} anchors in mode {mode!r}')
+        self.space: StitchSpace = enumerate_stitches(
+            depths, mode=mode, kinds=kinds, selected=selected,
+            with_projection=bool(self.out_indices), window=window)
+        self.stitch_layers = nn.ModuleDict({
+            spec.key: StitchingLinear(in_features=self.anchors[spec.src].width,
+                                      out_features=self.anchors[spec.dst].width,
+                                      rank=lora_rank, alpha=lora_alpha)
+            for spec in self.space.layers})
+        self._taps = [self._plan_taps(s) for s in self.space.stitches]
+        self._index = 0
+
+    # ----------------------------------------------------------------- stitch selection
+    @property
+    def stitches(self) -> tuple[Stitch, ...]:
+        return self.space.stitches
+
+    @property
+    def num_stitches(self) -> int:
+        return len(self.space.stitches)
+
+    @property
+    def current_stitch(self) -> int:
+        return self._index
+
+    def set_stitch(self, index: int) -> None:
+        """Select the stitch used by ``forward`` (cheap: no module is rebuilt)."""
+        self._index = self.check_stitch_index(index)
+
+    def check_stitch_index(self, index: Any, field_name: str = 'stitch') -> int:
+        """``index`` as an int, or a ValueError naming ``field_name``."""
+        try:
+            value = operator.index(index)
+        except TypeError:
+            value = None
+        if isinstance(index, bool) or value is None:
+            raise ValueError(f'{field_name}: expected an integer stitch index, got {index!r}')
+        if not 0 <= value < self.num_stitches:
+            raise ValueError(f'{field_name}: stitch index {index!r} out of range [0, {self.num_stitches})')
+        return value
+
+    def anchor_stitch(self, anchor: int) -> int:
+        """Index of the stitch that runs anchor ``anchor`` (-1: the most expensive) alone."""
+        if not -len(self.anchors) <= anchor < len(self.anchors):
+            raise ValueError(f'anchor: expected an anchor index in [-{len(self.anchors)}, '
+                             f'{len(self.anchors)}), got {anchor!r}')
+        target = range(len(self.anchors))[anchor]
+        for i, s in enumerate(self.stitches):
+            if s.kind == 'anchor' and s.first_anchor == target:
+                return i
+        raise ValueError(f'anchor: the selected stitches do not include anchor {anchor} alone')
+
+    # ----------------------------------------------------------------- forward
+    def forward(self, x: torch.Tensor) -> Any:
+        """Logits (``out_indices=None``) or the list of dense outputs of the current stitch."""
+        if self.output == 'logits':
+            return self.forward_logits(x)
+        return self.forward_features(x)
+
+    def forward_logits(self, x: torch.Tensor) -> torch.Tensor:
+        stitch = self.stitches[self._index]
+        tokens, _ = self._run(x, stitch, {})
+        return self.anchors[stitch.last_anchor].head(tokens)
+
+    def forward_features(self, x: torch.Tensor) -> list[Any]:
+        if not self.out_indices:
+            raise ValueError('out_indices: the network was built without dense outputs')
+        stitch = self.stitches[self._index]
+        grid = self.anchors[stitch.first_anchor].grid_size(tuple(x.shape[-2:]))
+        _, feats = self._run(x, stitch, self._taps[self._index])
+        return tokens_to_maps(feats, grid, self.anchors[0].num_prefix_tokens, self.with_cls_token)
+
+    def _run(self, x: torch.Tensor, stitch: Stitch, taps: Mapping[tuple[int, int], TapGroups]):
+        x = self.anchors[stitch.first_anchor].embed(x)
+        feats: list[torch.Tensor | None] = [None] * len(self.out_indices) if taps else []
+        for si, seg in enumerate(stitch.segments):
+            if si:
+                x = self.stitch_layers[stitch.layers[si - 1]](x)
+            blocks = self.anchors[seg.anchor].blocks
+            for b in range(seg.start, seg.end):
+                x = blocks[b](x)
+                for proj, slots in taps.get((si, b), ()):
+                    y = x if proj is None else self.stitch_layers[proj](x)
+                    for k in slots:
+                        feats[k] = y
+        return x, feats
+
+    def _plan_taps(self, stitch: Stitch) -> dict[tuple[int, int], TapGroups]:
+        """Map (segment, block) -> [(projection key or None, output slots)] for dense outputs.
+
+        Outputs are read on the most expensive anchor's blocks; where the route runs in the
+        small anchor, the nearest small block is read and projected with its small-to-large
+        stitching layer, so every output has the large anchor's width.
+        """
+        groups: dict[tuple[int, int], dict[str | None, list[int]]] = {}
+        if not self.out_indices:
+            return {}
+        top = len(self.anchors) - 1
+        ds, dl = self.space.depths
+        pos = 0  # position along the large anchor's blocks
+        for si, seg in enumerate(stitch.segments):
+            span = range(seg.start, seg.end) if seg.anchor == top else range(pos, self._large_boundary(seg.end))
+            for k, j in enumerate(self.out_indices):
+                if j not in span:
+                    continue
+                if seg.anchor == top:
+                    block, proj = j, None
+                else:
+                    block = min(max(map_block(j, ds, dl), seg.start), seg.end - 1)
+                    proj = self._projection_key(block + 1)
+                groups.setdefault((si, block), {}).setdefault(proj, []).append(k)
+            pos = span.stop
+        return {at: [(proj, tuple(slots)) for proj, slots in g.items()] for at, g in groups.items()}
+
+    def _small_to_large(self, small_boundary: int):
+        for spec in self.space.layers:
+            if spec.src == 0 and spec.fits[0][0] == small_boundary:
+                return spec
+        raise AssertionError(f'no small-to-large layer at boundary {small_boundary}')
+
+    def _large_boundary(self, small_boundary: int) -> int:
+        return self._small_to_large(small_boundary).fits[0][1]
+
+    def _projection_key(self, small_boundary: int) -> str:
+        return self._small_to_large(small_boundary).key
+
+    # ----------------------------------------------------------------- least squares
+    @torch.no_grad()
+    def init_stitching_layers(self, images: torch.Tensor, *, batch_size: int = 8) -> None:
+        """Least-squares initialisation of every stitching layer from one batch of images.
+
+        Both anchors of each layer run on ``images`` (on the model's device, in chunks of
+        ``batch_size``); each layer solves ``[X, 1] @ [W; b] ~= Y`` where X are the source
+        tokens at its boundary and Y the destination tokens at its entry boundary.
+
+        Args:
+            images: Float tensor (N, 3, H, W), already normalised like training inputs.
+            batch_size: Images per forward pass while collecting activations.
+        """
+        if images.dim() != 4 or images.shape[0] == 0:
+            raise ValueError(f'images: expected a non-empty (N, 3, H, W) batch, got shape {tuple(images.shape)}')
+        if batch_size < 1:
+            raise ValueError(f'batch_size: expected >= 1, got {batch_size}')
+        device = next(self.parameters()).device
+        was_training = self.training
+        self.eval()
+        systems = {spec.key: [NormalEquations(self.anchors[spec.src].width, self.anchors[spec.dst].width, device)
+                              for _ in spec.fits] for spec in self.space.layers}
+        try:
+            for chunk in images.split(batch_size):
+                bounds = [self._boundary_tokens(a, chunk.to(device)) for a in self.anchors]
+                for spec in self.space.layers:
+                    for eq, (sb, db) in zip(systems[spec.key], spec.fits):
+                        eq.add(bounds[spec.src][sb], bounds[spec.dst][db])
+        finally:
+            self.train(was_training)
+        for spec in self.space.layers:
+            solutions = [eq.solve() for eq in systems[spec.key]]
+            weight = torch.stack([w for w, _ in solutions]).mean(0)
+            bias = torch.stack([b for _, b in solutions]).mean(0)
+            layer = self.stitch_layers[spec.key]
+            layer.set_solution(weight.to(layer.weight.dtype), bias.to(layer.bias.dtype))
+        logger.info('least-squares initialised %d stitching layers from %d images',
+                    len(self.space.layers), images.shape[0])
+
+    @staticmethod
+    def _boundary_tokens(anchor: Anchor, images: torch.Tensor) -> list[torch.Tensor]:
+        x = anchor.embed(images)
+        out = [x]
+        for blk in anchor.blocks:
+            x = blk(x)
+            out.append(x)
+        return out
+
+    @property
+    def stitching_initialised(self) -> bool:
+        """True once every stitching layer holds a least-squares solution."""
+        return all(bool(layer.initialised) for layer in self.stitch_layers.values())
+
+    # ----------------------------------------------------------------- export
+    def export_stitch(self, index: int) -> 'ExportedStitch':
+        """A standalone module with only the weights of stitch ``index`` (low-rank merged)."""
+        from .export import ExportedStitch
+        return ExportedStitch.from_network(self, self.check_stitch_index(index))
+
+    def stitch_costs(self, input_size: int | tuple[int, int], *, output: str | None = None):
+        """FLOPs and params of every stitch (see ``snnet_mm.stitching.cost``)."""
+        from .cost import stitch_costs
+        return stitch_costs(self, input_size, output=output or self.output)
+
+
+def _check_compatible(anchors: Sequence[Anchor], specs: Sequence[AnchorSpec]) -> None:
+    ref = anchors[0]
+    for i, a in enumerate(anchors[1:], start=1):
+        if a.patch_size != ref.patch_size:
+            raise ValueError(f'anchors[{i}].name: {specs[i].name!r} has patch size {a.patch_size}, '
+                             f'{specs[0].name!r} has {ref.patch_size}; anchors must share it')
+        if a.token_layout() != ref.token_layout():
+            raise ValueError(
+                f'anchors[{i}].name: {specs[i].name!r} has token layout (class token, registers, '
+                f'pos-embed over prefix) {a.token_layout()}, {specs[0].name!r} has {ref.token_layout()}')
+        if tuple(a.model.patch_embed.img_size) != tuple(ref.model.patch_embed.img_size):
+            raise ValueError(f'anchors[{i}].img_size: {tuple(a.model.patch_embed.img_size)} differs from '
+                             f'anchors[0] {tuple(ref.model.patch_embed.img_size)}; set the same img_size')
+
+
+def _check_out_indices(out_indices: Sequence[int] | None, depth: int) -> tuple[int, ...]:
+    if out_indices is None:
+        return ()
+    if isinstance(out_indices, int):
+        out_indices = (out_indices,)
+    result = []
+    for j in out_indices:
+        if isinstance(j, bool) or not isinstance(j, int) or not -depth <= j < depth:
+            raise ValueError(f'out_indices: block index {j!r} out of range for the largest anchor '
+                             f'({depth} blocks)')
+        result.append(j % depth)
+    if not result:
+        raise ValueError('out_indices: expected at least one block index, got an empty list')
+    return tuple(result)

@@ -1,0 +1,284 @@
+"""Stitch values and the enumeration of a stitch space.
+
+A *stitch* is one sub-network of a stitched family: a route through one or more anchors, made
+of block segments joined by stitching layers. Anchors are indexed by cost (0 = cheapest).
+
+Boundaries count completed blocks: boundary ``b`` of an anchor is the token sequence after its
+first ``b`` blocks (``b = 0`` is the patch embedding output). A stitching layer maps boundary
+``src_boundary`` of its source anchor to boundary ``dst_boundary`` of its destination anchor.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+KINDS = ('anchor', 'SL', 'LS', 'SLS', 'LSL')
+MODES = ('v2', 'v1')
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Blocks ``[start, end)`` of anchor ``anchor``."""
+
+    anchor: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """A stitching layer from anchor ``src`` to anchor ``dst``.
+
+    Attributes:
+        key: Unique name of the layer (used as its module name).
+        src: Source anchor index.
+        dst: Destination anchor index.
+        fits: ``(src_boundary, dst_boundary)`` pairs the layer serves. Least-squares
+            initialisation solves each pair and averages the solutions (SN-Net v1 shares one
+            layer between neighbouring positions; SN-Netv2 layers serve exactly one pair).
+    """
+
+    key: str
+    src: int
+    dst: int
+    fits: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Stitch:
+    """One route through the anchors.
+
+    Attributes:
+        segments: Block segments in execution order.
+        layers: Keys of the stitching layers between consecutive segments.
+        kind: One of ``KINDS``.
+        names: Display names of all anchors (e.g. ``('S', 'L')``).
+    """
+
+    segments: tuple[Segment, ...]
+    layers: tuple[str, ...]
+    kind: str
+    names: tuple[str, ...] = field(compare=False)
+
+    @property
+    def first_anchor(self) -> int:
+        return self.segments[0].anchor
+
+    @property
+    def last_anchor(self) -> int:
+        return self.segments[-1].anchor
+
+    @property
+    def route(self) -> str:
+        """Readable route, e.g. ``'S[0:4] -> L[8:24]'``."""
+        return ' -> '.join(f'{self.names[s.anchor]}[{s.start}:{s.end}]' for s in self.segments)
+
+    def __str__(self) -> str:
+        return self.route
+
+
+def boundary_map(depth_small: int, depth_large: int) -> list[int]:
+    """Large-anchor boundary matched to each small-anchor boundary ``0..depth_small``.
+
+    Nearest interpolation of block ids: boundary ``b`` of the small anchor meets boundary
+    ``round(b * depth_large / depth_small)`` of the large one (exact ``2b`` for 12/24).
+    """
+    return [(2 * b * depth_large + depth_small) // (2 * depth_small) for b in range(depth_small + 1)]
+
+
+def map_block(index_large: int, depth_small: int, depth_large: int) -> int:
+    """Small-anchor block matching large-anchor block ``index_large`` (nearest interpolation)."""
+    return index_large * depth_small // depth_large
+
+
+@dataclass(frozen=True)
+class StitchSpace:
+    """All stitches of a family and the stitching layers they use.
+
+    Attributes:
+        stitches: Trained stitches, in index order.
+        layers: Every stitching layer the stitches (and dense outputs) need.
+        depths: Depth of each anchor.
+        names: Display name of each anchor.
+    """
+
+    stitches: tuple[Stitch, ...]
+    layers: tuple[LayerSpec, ...]
+    depths: tuple[int, ...]
+    names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.stitches)
+
+    def layer(self, key: str) -> LayerSpec:
+        for spec in self.layers:
+            if spec.key == key:
+                return spec
+        raise KeyError(key)
+
+
+def default_names(num_anchors: int) -> tuple[str, ...]:
+    """``('S', 'L')`` for two anchors, ``('A0', 'A1', ...)`` otherwise."""
+    if num_anchors == 2:
+        return ('S', 'L')
+    return tuple(f'A{i}' for i in range(num_anchors))
+
+
+def _anchor_stitches(depths: Sequence[int], names: tuple[str, ...]) -> list[Stitch]:
+    return [Stitch((Segment(i, 0, d),), (), 'anchor', names) for i, d in enumerate(depths)]
+
+
+def _sl_key(src: int, dst: int, boundary: int) -> str:
+    return f'a{src}_to_a{dst}_at{boundary}'
+
+
+def _two_way_space(depths: Sequence[int], names: tuple[str, ...], kinds: frozenset[str],
+                   with_projection: bool) -> tuple[list[Stitch], list[LayerSpec]]:
+    """SN-Netv2 two-way stitching between anchors 0 (small) and 1 (large)."""
+    ds, dl = depths
+    bmap = boundary_map(ds, dl)
+    points = range(1, ds)  # small boundaries where a jump can happen in both directions
+    sl_bounds = range(1, ds + 1) if with_projection else points
+    layers = [LayerSpec(_sl_key(0, 1, b), 0, 1, ((b, bmap[b]),)) for b in sl_bounds]
+    layers += [LayerSpec(_sl_key(1, 0, b), 1, 0, ((bmap[b], b),)) for b in points]
+
+    stitches = _anchor_stitches(depths, names) if 'anchor' in kinds else []
+    if 'SL' in kinds:
+        stitches += [Stitch((Segment(0, 0, p), Segment(1, bmap[p], dl)), (_sl_key(0, 1, p),), 'SL', names)
+                     for p in points]
+    if 'LS' in kinds:
+        stitches += [Stitch((Segment(1, 0, bmap[p]), Segment(0, p, ds)), (_sl_key(1, 0, p),), 'LS', names)
+                     for p in points]
+    pairs = list(itertools.combinations(points, 2))
+    if 'LSL' in kinds:
+        stitches += [Stitch((Segment(1, 0, bmap[p]), Segment(0, p, q), Segment(1, bmap[q], dl)),
+                            (_sl_key(1, 0, p), _sl_key(0, 1, q)), 'LSL', names) for p, q in pairs]
+    if 'SLS' in kinds:
+        stitches += [Stitch((Segment(0, 0, p), Segment(1, bmap[p], bmap[q]), Segment(0, q, ds)),
+                            (_sl_key(0, 1, p), _sl_key(1, 0, q)), 'SLS', names) for p, q in pairs]
+    return stitches, layers
+
+
+def _window_positions(depth: int, kernel: int, stride: int) -> list[tuple[int, int, int]]:
+    """SN-Net v1 sliding-window positions ``(front_block, end_block, window)`` for equal depths.
+
+    Inside each window every (front, end) block pair is a stitch position; positions first seen
+    in the same window share one stitching layer.
+    """
+    seen: set[tuple[int, int]] = set()
+    positions = []
+    window = 0
+    for start in range(0, depth, stride):
+        ids = range(start, min(start + kernel, depth))
+        new = [(j, k) for j in ids for k in ids if (j, k) not in seen]
+        if not new:
+            continue
+        seen.update(new)
+        positions += [(j, k, window) for j, k in new]
+        window += 1
+    return positions
+
+
+def _v1_pair(src: int, dst: int, ds: int, dl: int, names: tuple[str, ...], kernel: int,
+             stride: int) -> tuple[list[Stitch], list[LayerSpec]]:
+    """SN-Net v1 fast-to-slow stitches between neighbouring anchors ``src`` -> ``dst``."""
+    if ds == dl:
+        positions = _window_positions(ds, kernel, stride)
+        windows: dict[int, list[tuple[int, int]]] = {}
+        for j, k, w in positions:
+            windows.setdefault(w, []).append((j + 1, k))
+        layers = [LayerSpec(f'a{src}_to_a{dst}_win{w}', src, dst, tuple(fits))
+                  for w, fits in windows.items()]
+        stitches = [Stitch((Segment(src, 0, j + 1), Segment(dst, k, dl)), (f'a{src}_to_a{dst}_win{w}',),
+                           'SL', names) for j, k, w in positions]
+        return stitches, layers
+    bmap = boundary_map(ds, dl)
+    layers = [LayerSpec(_sl_key(src, dst, b), src, dst, ((b, bmap[b]),)) for b in range(1, ds)]
+    stitches = [Stitch((Segment(src, 0, b), Segment(dst, bmap[b], dl)), (_sl_key(src, dst, b),),
+                       'SL', names) for b in range(1, ds)]
+    return stitches, layers
+
+
+def enumerate_stitches(
+        depths: Sequence[int],
+        *,
+        mode: str = 'v2',
+        kinds: Iterable[str] = KINDS,
+        selected: Sequence[int] | None = None,
+        names: Sequence[str] | None = None,
+        with_projection: bool = False,
+        window: tuple[int, int] = (2, 1),
+) -> StitchSpace:
+    """Enumerate the stitch space of anchors with the given depths (sorted by cost).
+
+    Args:
+        depths: Number of blocks of each anchor, cheapest anchor first.
+        mode: ``'v2'`` (SN-Netv2 two-way stitching: anchors, SL, LS, LSL, SLS; two anchors) or
+            ``'v1'`` (SN-Net: anchors and small-to-large stitches between neighbouring anchors).
+        kinds: Kinds to include (subset of ``KINDS``); v1 mode only has ``anchor`` and ``SL``.
+        selected: Optional indices into the enumerated list to keep (in the given order).
+        names: Display names of the anchors; defaults to ``default_names``.
+        with_projection: v2 only: also create the small-to-large layer at the small anchor's
+            last boundary, used to project small-anchor features for dense outputs.
+        window: v1 only: (kernel, stride) of the sliding window for equal-depth neighbours.
+
+    Returns:
+        The stitch space.
+
+    Raises:
+        ValueError: On an unknown mode or kind, too few anchors, bad depths or bad selection.
+    """
+    depths = tuple(int(d) for d in depths)
+    if mode not in MODES:
+        raise ValueError(f'mode: expected one of {MODES}, got {mode!r}')
+    if len(depths) < 2:
+        raise ValueError(f'depths: at least two anchors are needed, got {list(depths)}')
+    if any(d < 1 for d in depths):
+        raise ValueError(f'depths: every anchor needs at least one block, got {list(depths)}')
+    kinds = frozenset(kinds)
+    unknown = kinds - set(KINDS)
+    if unknown:
+        raise ValueError(f'kinds: unknown kind(s) {sorted(unknown)}, expected a subset of {KINDS}')
+    names = tuple(names) if names is not None else default_names(len(depths))
+    if len(names) != len(depths):
+        raise ValueError(f'names: expected {len(depths)} names, got {list(names)}')
+
+    if mode == 'v2':
+        if len(depths) != 2:
+            raise ValueError(f"depths: mode='v2' stitches exactly two anchors, got {len(depths)}; "
+                             "use mode='v1' for more")
+        if depths[0] > depths[1]:
+            raise ValueError(f'depths: the cheaper anchor must not be deeper, got {list(depths)}')
+        stitches, layers = _two_way_space(depths, names, kinds, with_projection)
+    else:
+        stitches = _anchor_stitches(depths, names) if 'anchor' in kinds else []
+        layers = []
+        for src in range(len(depths) - 1):
+            ds, dl = depths[src], depths[src + 1]
+            if ds > dl:
+                raise ValueError(f'depths: anchor {src} ({ds} blocks) is deeper than the next, '
+                                 f'more expensive anchor ({dl} blocks)')
+            pair_stitches, pair_layers = _v1_pair(src, src + 1, ds, dl, names, *window)
+            layers += pair_layers
+            if 'SL' in kinds:
+                stitches += pair_stitches
+
+    if selected is not None:
+        stitches = _select(stitches, selected)
+    if not stitches:
+        raise ValueError(f'kinds: the selection {sorted(kinds)} leaves no stitch')
+    used = {key for s in stitches for key in s.layers}
+    layers = [spec for spec in layers if spec.key in used or (with_projection and spec.src == 0)]
+    return StitchSpace(tuple(stitches), tuple(layers), depths, names)
+
+
+def _select(stitches: list[Stitch], selected: Sequence[int]) -> list[Stitch]:
+    chosen = []
+    for i in selected:
+        if not isinstance(i, int) or not 0 <= i < len(stitches):
+            raise ValueError(f'selected: stitch index {i!r} out of range [0, {len(stitches)})')
+        chosen.append(stitches[i])
+    if len(set(chosen)) != len(chosen):
+        raise ValueError(f'selected: duplicate stitch indices in {list(selected)}')
+    return chosen
