@@ -31,7 +31,9 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 PY="$VENV/bin/python"
-PIP=("$PY" -m pip --disable-pip-version-check)
+PIP=(pip_quiet "$PY" -m pip --disable-pip-version-check)
+# pip warns about every index location it skips; keep the log to what matters.
+pip_quiet() { "$@" 2> >(grep -v -e 'is ignored: it is neither a file nor a directory' >&2); }
 "${PIP[@]}" install -q --upgrade "pip>=24" "setuptools<80" wheel ninja packaging
 
 step "install torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION"

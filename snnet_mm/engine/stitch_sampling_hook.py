@@ -76,11 +76,12 @@ class StitchSamplingHook(Hook):
         self.input_size = None if input_size is None else (int(input_size[0]), int(input_size[1]))
         self.seed = seed
         self.sampler: StitchSampler | None = None
+        self._backbone: SNNetv2 | None = None
         self.gflops: list[float] = []
 
     # ------------------------------------------------------------------ hooks
     def before_train(self, runner) -> None:
-        backbone = find_stitched_backbone(runner.model)
+        backbone = self._backbone = find_stitched_backbone(runner.model)
         logger = MMLogger.get_current_instance()
         images = None
         solve = not backbone.stitching_initialised
@@ -107,13 +108,12 @@ class StitchSamplingHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int, data_batch: Any = None) -> None:
         index = self.sampler.sample(runner.iter)
-        find_stitched_backbone(runner.model).set_stitch(index)
+        self._backbone.set_stitch(index)
         runner.message_hub.update_scalar('train/stitch', index)
         runner.message_hub.update_scalar('train/stitch_gflops', self.gflops[index])
 
     def after_train(self, runner) -> None:
-        backbone = find_stitched_backbone(runner.model)
-        backbone.set_stitch(backbone.default_stitch)
+        self._backbone.set_stitch(self._backbone.default_stitch)
 
     # ------------------------------------------------------------------ helpers
     def _build_sampler(self, runner, backbone: SNNetv2, size: tuple[int, int]) -> StitchSampler:

@@ -43,14 +43,14 @@ class Record(Hook):
 
 
 def make_runner(work_dir, max_iters: int, hook: dict | None = None, record: Record | None = None,
-                ckpt_interval: int = 1000, **kwargs) -> Runner:
+                ckpt_interval: int = 1000, log_interval: int = 1, **kwargs) -> Runner:
     hook = {**dict(type='StitchSamplingHook', num_init_images=16, gap_gflops=0.0005), **(hook or {})}
     return Runner(
         model=ToyStitchedClassifier(), work_dir=str(work_dir), train_dataloader=dataloader_cfg(),
         optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)),
         train_cfg=dict(by_epoch=False, max_iters=max_iters), randomness=dict(seed=7),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=ckpt_interval, by_epoch=False),
-                           logger=dict(type='LoggerHook', interval=1)),
+                           logger=dict(type='LoggerHook', interval=log_interval)),
         custom_hooks=[hook, record or Record()], experiment_name=f'run{max_iters}_{id(hook)}', **kwargs)
 
 
@@ -59,7 +59,7 @@ def records(runner: Runner) -> Record:
 
 
 def test_flops_groups_are_sampled_uniformly_and_every_stitch_appears(tmp_path):
-    runner = make_runner(tmp_path, max_iters=240)
+    runner = make_runner(tmp_path, max_iters=240, log_interval=100)
     runner.train()
     hook = next(h for h in runner._hooks if isinstance(h, StitchSamplingHook))
     groups = hook.sampler.groups

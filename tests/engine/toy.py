@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from mmengine.evaluator import BaseMetric
 from mmengine.model import BaseModel
 from mmengine.registry import MODELS
 
@@ -53,3 +54,14 @@ class ToyImages(torch.utils.data.Dataset):
 def dataloader_cfg(size: int = 64, batch_size: int = 4) -> dict:
     return dict(dataset=ToyImages(size), sampler=dict(type='DefaultSampler', shuffle=True),
                 batch_size=batch_size, num_workers=0, collate_fn=dict(type='default_collate'))
+
+
+
+class ToyAccuracy(BaseMetric):
+    """Accuracy of ``ToyStitchedClassifier`` predictions."""
+
+    def process(self, data_batch, data_samples) -> None:
+        self.results += [int(pred == gt) for pred, gt in data_samples]
+
+    def compute_metrics(self, results) -> dict:
+        return dict(accuracy=100.0 * sum(results) / len(results))
