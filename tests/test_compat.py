@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import uuid
 
 import pytest
 import torch
@@ -50,7 +51,7 @@ def make_runner(work_dir: str, max_iters: int, **kwargs) -> Runner:
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01)),
         train_cfg=dict(by_epoch=False, max_iters=max_iters),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2, by_epoch=False)),
-        custom_hooks=[RecordIters()], experiment_name=f'toy_{max_iters}_{os.getpid()}', **kwargs)
+        custom_hooks=[RecordIters()], experiment_name=uuid.uuid4().hex, **kwargs)
 
 
 def test_resume_continues_from_checkpoint(tmp_path):

@@ -10,7 +10,3 @@ find_unused_parameters = True
 # 1 GFLOP for ImageNet at 224 and 10 GFLOPs for 512x512 dense tasks; task configs override it.
 custom_hooks = [dict(type='StitchSamplingHook', num_init_images=50, gap_gflops=10.0)]
 
-# Validation during training covers every anchor alone (metrics as stitch<i>/<name>); the
-# backbone's default stitch (model.backbone.stitch, the large anchor unless set) is also reported
-# under the plain metric names, so save_best keeps working.
-val_cfg = dict(type='StitchValLoop', stitches='anchors')

@@ -142,17 +142,21 @@ class StitchSamplingHook(Hook):
                              f'({size} images)')
 
     def _draw_images(self, runner, count: int) -> torch.Tensor:
-        """``count`` preprocessed training images (through the model's data preprocessor)."""
+        """``count`` training images exactly as training sees them.
+
+        Samples are read from the dataset (a fixed random subset) through the training pipeline,
+        the dataloader's collate function and the data preprocessor in training mode. The
+        dataloader and its sampler are not touched, so the training data order stays the same.
+        """
         dataloader = runner.train_dataloader
+        dataset = dataloader.dataset
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        chunks, total = [], 0
-        for batch in dataloader:
-            inputs = model.data_preprocessor(batch, False)['inputs']
+        order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0))[:count].tolist()
+        chunks = []
+        for start in range(0, count, self.init_batch_size):
+            batch = dataloader.collate_fn([dataset[i] for i in order[start:start + self.init_batch_size]])
+            inputs = model.data_preprocessor(batch, True)['inputs']
             if isinstance(inputs, (list, tuple)):
                 inputs = torch.stack(list(inputs))
             chunks.append(inputs.float())
-            total += inputs.shape[0]
-            if total >= count:
-                return torch.cat(chunks)[:count]
-        raise ValueError(f'num_init_images: {count} images requested, the training dataloader of this '
-                         f'rank yielded only {total}')
+        return torch.cat(chunks)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def make_runner(work_dir, max_iters: int, hook: dict | None = None, record: Reco
         train_cfg=dict(by_epoch=False, max_iters=max_iters), randomness=dict(seed=7),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=ckpt_interval, by_epoch=False),
                            logger=dict(type='LoggerHook', interval=log_interval)),
-        custom_hooks=[hook, record or Record()], experiment_name=f'run{max_iters}_{id(hook)}', **kwargs)
+        custom_hooks=[hook, record or Record()], experiment_name=uuid.uuid4().hex, **kwargs)
 
 
 def records(runner: Runner) -> Record:

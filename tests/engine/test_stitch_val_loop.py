@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,8 @@ def make_runner(work_dir, stitches='anchors') -> Runner:
         optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)),
         train_cfg=dict(by_epoch=False, max_iters=2, val_interval=2),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1000)),
-        custom_hooks=[dict(type='StitchSamplingHook', num_init_images=8, strategy='uniform')])
+        custom_hooks=[dict(type='StitchSamplingHook', num_init_images=8, strategy='uniform')],
+        experiment_name=uuid.uuid4().hex)  # message hubs are per experiment name
 
 
 def test_anchors_are_validated_and_default_metrics_stay_unprefixed(tmp_path):

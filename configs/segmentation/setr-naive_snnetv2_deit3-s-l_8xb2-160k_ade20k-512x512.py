@@ -1,0 +1,25 @@
+# SN-Netv2's ADE20K recipe: SETR-naive (SETR-UP head + 3 auxiliary heads) on stitched DeiT3-S/L,
+# 512x512 crops, 160k iterations, 8 GPUs x 2 = 16 images/iter, SGD lr 0.01 poly,
+# sliding-window test (512 crops, stride 341), LoRA rank 16 stitching layers.
+_base_ = [
+    'mmseg::setr/setr_vit-l_naive_8xb2-160k_ade20k-512x512.py',
+    '../_base_/snnet_training.py',
+]
+
+anchors = [
+    dict(name='deit3_small_patch16_224', checkpoint='checkpoints/deit3_small_patch16_224.pth',
+         img_size=512, drop_path_rate=0.1),
+    dict(name='deit3_large_patch16_224', checkpoint='checkpoints/deit3_large_patch16_224.pth',
+         img_size=512, drop_path_rate=0.1),
+]
+model = dict(
+    pretrained=None,
+    backbone=dict(
+        _delete_=True,
+        type='SNNetv2',
+        anchors=anchors,
+        out_indices=(9, 14, 19, 23),  # decode head reads 23, auxiliary heads 9, 14, 19
+        lora_rank=16,
+        stitch=None))
+
+val_cfg = dict(type='StitchValLoop', stitches='anchors')

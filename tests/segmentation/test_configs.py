@@ -1,0 +1,50 @@
+"""Every segmentation config builds its model (no data, no weights)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+pytest.importorskip('mmseg')
+from mmengine.config import Config  # noqa: E402
+
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / 'configs' / 'segmentation').glob('*.py'))
+
+
+def build_model(path: Path):
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(path)
+    for anchor in cfg.model.backbone.anchors:
+        anchor.checkpoint = None  # the anchors' weight files are the user's
+    with torch.device('meta'):
+        return cfg, MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=[p.name for p in CONFIGS])
+def test_config_builds(path):
+    cfg, model = build_model(path)
+    backbone = model.backbone
+    assert type(backbone).__name__ == 'SNNetv2'
+    tiny = 'tiny' in path.name
+    assert backbone.num_stitches == (4 if tiny else 134)
+    assert cfg.find_unused_parameters is True
+    assert any(h['type'] == 'StitchSamplingHook' for h in cfg.custom_hooks)
+    if not tiny:
+        assert cfg.train_dataloader.batch_size == 2  # x 8 GPUs = 16 images/iter
+        assert backbone.stitches[backbone.default_stitch].route == 'L[0:24]'
+
+
+def test_setr_recipe_is_the_papers():
+    cfg, _ = build_model(next(p for p in CONFIGS if p.name.startswith('setr-naive') and 'ade20k-512' in p.name))
+    assert cfg.train_cfg.max_iters == 160000
+    assert cfg.optim_wrapper.optimizer.type == 'SGD' and cfg.optim_wrapper.optimizer.lr == 0.01
+    assert cfg.param_scheduler[0].type == 'PolyLR'
+    assert cfg.model.test_cfg.mode == 'slide' and tuple(cfg.model.test_cfg.stride) == (341, 341)
+    assert len(cfg.model.auxiliary_head) == 3
+    coco = Config.fromfile(next(p for p in CONFIGS if 'coco-stuff10k-512' in p.name))
+    assert coco.train_cfg.max_iters == 80000
+    assert coco.model.decode_head.num_classes == 171
+    assert all(h.num_classes == 171 and h.type == 'SETRUPHead' for h in coco.model.auxiliary_head)

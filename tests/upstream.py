@@ -1,0 +1,48 @@
+"""Run the upstream OpenMMLab tools (shipped inside their packages) as subprocesses."""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ROOT / 'configs'
+
+
+def tool_path(package: str, tool: str) -> Path:
+    """``<package>/.mim/tools/<tool>.py`` of an installed OpenMMLab package."""
+    path = Path(importlib.import_module(package).__file__).parent / '.mim' / 'tools' / f'{tool}.py'
+    assert path.exists(), f'{package} ships no {tool}.py at {path}'
+    return path
+
+
+def run(args: list[str], cwd: Path, *, timeout: int = 600, nproc: int = 1) -> str:
+    """Run a tool (under torchrun when ``nproc > 1``); fail with its output tail on error."""
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(ROOT)}
+    cmd = [sys.executable]
+    if nproc > 1:
+        port = str(20000 + os.getpid() % 20000)
+        cmd += ['-m', 'torch.distributed.run', '--nproc_per_node', str(nproc), '--master_port', port]
+        args = [*args, '--launcher', 'pytorch']
+    result = subprocess.run(cmd + [str(a) for a in args], cwd=cwd, env=env, capture_output=True,
+                            text=True, timeout=timeout)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    return output
+
+
+def scalars(work_dir: Path) -> list[dict]:
+    """The records of the newest run's ``vis_data/scalars.json``."""
+    path = sorted(Path(work_dir).glob('*/vis_data/scalars.json'))[-1]
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def metric(output: str, name: str) -> float:
+    """The last ``name: value`` printed (e.g. the test loop's ``mIoU: 29.67``)."""
+    values = re.findall(rf'(?<![\w/]){re.escape(name)}: ([-\d.]+)', output)
+    assert values, f'no {name} in the output:\n{output[-3000:]}'
+    return float(values[-1])

@@ -1,0 +1,28 @@
+"""Write a tiny dataset in an upstream layout (learnable coloured shapes), for CPU runs.
+
+    python tools/make_tiny_data.py ade20k data/tiny/ade20k
+    python tools/make_tiny_data.py coco_stuff10k data/tiny/coco_stuff10k
+"""
+from __future__ import annotations
+
+import argparse
+
+from mmengine.logging import MMLogger
+
+from snnet_mm.tiny_data import MAKERS, make_tiny_data
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('kind', choices=sorted(MAKERS))
+    parser.add_argument('out_dir')
+    parser.add_argument('--num-train', type=int, default=24)
+    parser.add_argument('--num-val', type=int, default=8)
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args(argv)
+    root = make_tiny_data(args.kind, args.out_dir, num_train=args.num_train, num_val=args.num_val, seed=args.seed)
+    MMLogger.get_instance('snnet_mm').info(f'wrote a tiny {args.kind} dataset to {root}')
+
+
+if __name__ == '__main__':
+    main()
