@@ -1,0 +1,81 @@
+"""Pareto front of metric vs GFLOPs and stitch selection for a budget."""
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+
+# Metric names (or their last path component) where lower is better.
+_LOWER_IS_BETTER = re.compile(r'(^|/)(rmse|rmse_log|abs_rel|sq_rel|log10|silog|loss\w*|err\w*)$', re.I)
+# Preferred primary metrics, in order, when the evaluator reports several.
+_PRIMARY = ('mIoU', 'coco/bbox_mAP', 'coco/segm_mAP', 'bbox_mAP', 'accuracy/top1', 'rmse', 'aAcc')
+
+
+def higher_is_better(metric: str) -> bool:
+    """Direction of a metric from its name (RMSE, abs_rel, losses, errors: lower is better)."""
+    return _LOWER_IS_BETTER.search(metric) is None
+
+
+def primary_metric(metrics: Sequence[str]) -> str:
+    """The metric the front is drawn for: the first known primary metric, else the first one."""
+    for name in _PRIMARY:
+        if name in metrics:
+            return name
+    if not metrics:
+        raise ValueError('metrics: the evaluator reported no metric')
+    return metrics[0]
+
+
+def pareto_front(records: Sequence[dict[str, Any]], metric: str, *, cost: str = 'flops') -> list[bool]:
+    """For each record, whether no other record is at most as costly and strictly better, or
+    strictly cheaper and at least as good."""
+    sign = 1.0 if higher_is_better(metric) else -1.0
+    points = [(r[cost], sign * r[metric]) for r in records]
+    return [not any((c2 <= c and m2 >= m) and (c2 < c or m2 > m) for c2, m2 in points)
+            for c, m in points]
+
+
+BUDGETS = {'max_gflops': ('flops', 1e9), 'max_latency_ms': ('latency_ms', 1.0), 'max_params_m': ('params', 1e6)}
+
+
+def select_stitch(records: Sequence[dict[str, Any]], *, metric: str | None = None,
+                  max_gflops: float | None = None, max_latency_ms: float | None = None,
+                  max_params_m: float | None = None) -> dict[str, Any]:
+    """The best stitch (by ``metric``) on the Pareto front whose costs fit every given budget.
+
+    Args:
+        records: Sweep records (``index``, ``flops``, ``params``, ``latency_ms``, metrics).
+        metric: Metric to maximise (or minimise, by its name); default: the primary metric.
+        max_gflops: Budget in GFLOPs.
+        max_latency_ms: Budget in milliseconds per image.
+        max_params_m: Budget in millions of parameters.
+
+    Raises:
+        ValueError: No budget given, or a budget below the cheapest stitch (naming it).
+    """
+    if not records:
+        raise ValueError('records: the sweep result holds no stitch')
+    metric = metric or primary_metric([k for k in records[0] if k not in _RECORD_KEYS])
+    budgets = dict(max_gflops=max_gflops, max_latency_ms=max_latency_ms, max_params_m=max_params_m)
+    budgets = {k: v for k, v in budgets.items() if v is not None}
+    if not budgets:
+        raise ValueError(f'budget: give at least one of {sorted(BUDGETS)}')
+    for name, limit in budgets.items():
+        key, scale = BUDGETS[name]
+        if any(r.get(key) is None for r in records):
+            raise ValueError(f'{name}: the sweep recorded no {key} (run it with latency measurement)')
+        cheapest = min(r[key] for r in records) / scale
+        if limit < cheapest:
+            raise ValueError(f'{name}: budget {limit} is below the cheapest stitch ({cheapest:.4g})')
+    front = [r for r, on in zip(records, pareto_front(records, metric)) if on]
+    fits = [r for r in front if all(r[BUDGETS[n][0]] / BUDGETS[n][1] <= v for n, v in budgets.items())]
+    if not fits:  # a latency or params budget can exclude the whole FLOPs front
+        fits = [r for r in records if all(r[BUDGETS[n][0]] / BUDGETS[n][1] <= v for n, v in budgets.items())]
+    if not fits:
+        raise ValueError(f'budget: no stitch satisfies all of {budgets} at once')
+    sign = 1.0 if higher_is_better(metric) else -1.0
+    return max(fits, key=lambda r: (sign * r[metric], -r['flops']))
+
+
+_RECORD_KEYS = {'index', 'route', 'kind', 'flops', 'backbone_flops', 'params', 'latency_ms', 'pareto',
+                'checkpoint'}
+RECORD_KEYS = frozenset(_RECORD_KEYS)

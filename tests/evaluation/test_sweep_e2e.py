@@ -1,0 +1,109 @@
+"""tools/test_stitches.py on the tiny segmentation config with a checkpoint made here."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip('mmseg')
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tools_loader import load_tool  # noqa: E402
+from upstream import CONFIGS, run, tool_path  # noqa: E402
+
+from snnet_mm.evaluation.sweep import StitchSweep  # noqa: E402
+from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
+
+pytestmark = pytest.mark.slow
+CONFIG = CONFIGS / 'segmentation' / 'upernet_snnetv2_tiny_ade20k-64x64.py'
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp('sweep')
+    make_tiny_data('ade20k', str(root / 'data/tiny/ade20k'))
+    run([tool_path('mmseg', 'train'), CONFIG, '--work-dir', 'train', '--cfg-options', 'train_cfg.max_iters=10',
+         'train_cfg.val_interval=1000', 'default_hooks.checkpoint.interval=10'], root)
+    return root / 'train' / 'iter_10.pth'
+
+
+@pytest.fixture(scope='module')
+def swept(checkpoint) -> Path:
+    """Work dir of a sweep of stitches 0, 2, 3 run as a user would (subprocess)."""
+    root = checkpoint.parents[1]
+    run([Path(__file__).resolve().parents[2] / 'tools' / 'test_stitches.py', CONFIG, checkpoint,
+         '--stitches', '0,2,3', '--work-dir', 'sweep', '--latency-iters', '2'], root)
+    return root / 'sweep'
+
+
+def test_sweep_writes_one_row_per_stitch_front_and_plot(swept):
+    out = swept
+    rows = list(csv.DictReader(open(out / 'stitches.csv')))
+    assert [int(r['index']) for r in rows] == [0, 2, 3]
+    records = json.loads((out / 'stitches.json').read_text())['stitches']
+    for r in records:
+        assert {'index', 'route', 'flops', 'params', 'latency_ms', 'mIoU', 'aAcc', 'pareto'} <= set(r)
+        assert r['flops'] > r['backbone_flops'] > 0 and r['params'] > 0 and r['latency_ms'] > 0
+    assert any(r['pareto'] for r in records)
+    from PIL import Image
+    with Image.open(out / 'pareto.png') as img:
+        img.verify()
+        assert img.format == 'PNG'
+
+
+def test_killed_sweep_resumes_without_recomputing(checkpoint, monkeypatch):
+    monkeypatch.chdir(checkpoint.parents[1])
+    tool = load_tool('test_stitches')
+    evaluated = []
+    original = StitchSweep.evaluate
+
+    def failing_after_first(self, index):
+        if evaluated:
+            raise RuntimeError('simulated failure')
+        evaluated.append(index)
+        return original(self, index)
+
+    argv = [str(CONFIG), str(checkpoint), '--stitches', '1,0,3', '--work-dir', 'killed', '--latency-iters', '0']
+    monkeypatch.setattr(StitchSweep, 'evaluate', failing_after_first)
+    with pytest.raises(RuntimeError, match='simulated failure'):
+        tool.main(argv)
+    assert len(Path('killed/sweep_results.jsonl').read_text().splitlines()) == 1
+
+    with pytest.raises(ValueError, match='pass --resume'):
+        tool.main(argv)
+
+    recomputed = []
+
+    def recording(self, index):
+        recomputed.append(index)
+        return original(self, index)
+
+    monkeypatch.setattr(StitchSweep, 'evaluate', recording)
+    records = tool.main(argv + ['--resume'])
+    assert recomputed == [0, 3]
+    assert [r['index'] for r in records] == [1, 0, 3]
+    assert len(json.loads(Path('killed/stitches.json').read_text())['stitches']) == 3
+
+
+def test_select_stitch_tool_reads_the_sweep(swept):
+    results = swept / 'stitches.json'
+    records = json.loads(results.read_text())['stitches']
+    budget = max(r['flops'] for r in records) / 1e9
+    best = load_tool('select_stitch').main([str(results), '--max-gflops', str(budget)])
+    assert best['pareto'] and best['flops'] / 1e9 <= budget
+    with pytest.raises(ValueError, match='below the cheapest stitch'):
+        load_tool('select_stitch').main([str(results), '--max-gflops', '1e-9'])
+
+
+def test_sweep_under_torchrun_writes_once(checkpoint, swept):
+    root = checkpoint.parents[1]
+    run([Path(__file__).resolve().parents[2] / 'tools' / 'test_stitches.py', CONFIG, checkpoint,
+         '--stitches', '0,1', '--work-dir', 'ddp_sweep', '--latency-iters', '0'], root, nproc=2)
+    lines = (root / 'ddp_sweep' / 'sweep_results.jsonl').read_text().splitlines()
+    assert len(lines) == 2
+    single = {r['index']: r for r in json.loads((root / 'sweep' / 'stitches.json').read_text())['stitches']}
+    # Metrics over the whole validation set (reduced across ranks) equal the single-process sweep.
+    ddp = [json.loads(line) for line in lines]
+    assert ddp[0]['mIoU'] == pytest.approx(single[0]['mIoU'], abs=0.01)

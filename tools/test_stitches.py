@@ -1,0 +1,88 @@
+"""Evaluate every stitch of a trained model: metric, FLOPs, params, latency, Pareto front, plot.
+
+    python tools/test_stitches.py CONFIG CHECKPOINT [--stitches all | anchors | 0,5,17]
+        [--work-dir DIR] [--latency-iters N] [--resume] [--metric NAME] [--cfg-options ...]
+    torchrun --nproc_per_node 8 tools/test_stitches.py CONFIG CHECKPOINT --launcher pytorch
+
+The config's own test loop and evaluator run once per stitch (mIoU for mmseg, bbox/segm mAP for
+mmdet, top-1/top-5 for mmpretrain, RMSE/abs_rel/delta1 for depth). Each finished stitch is
+appended to WORK_DIR/sweep_results.jsonl; a killed sweep continues with --resume. At the end
+WORK_DIR holds stitches.csv, stitches.json (with a "pareto" flag) and pareto.png.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+
+from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from snnet_mm.evaluation.pareto import RECORD_KEYS, primary_metric
+from snnet_mm.evaluation.plot import plot_front
+from snnet_mm.evaluation.results import write_tables
+from snnet_mm.evaluation.sweep import StitchSweep, finalize, parse_stitches
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--stitches', default='all', help="'all', 'anchors' or comma-separated indices")
+    parser.add_argument('--work-dir', default='work_dirs/stitch_sweep')
+    parser.add_argument('--latency-iters', type=int, default=10, help='timed passes per stitch (0: skip)')
+    parser.add_argument('--warmup-iters', type=int, default=2)
+    parser.add_argument('--resume', action='store_true', help='keep the stitches already in the results file')
+    parser.add_argument('--metric', help='metric for the Pareto front (default: the primary one)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def progress_logger(logger, metric_hint: str | None):
+    def report(k: int, n: int, record: dict) -> None:
+        bar = '#' * round(20 * k / n) + '.' * (20 - round(20 * k / n))
+        shown = metric_hint or primary_metric([m for m in record if m not in RECORD_KEYS])
+        value = f' {shown}={record[shown]:.3f}' if shown in record else ''
+        logger.info(f'[{bar}] {k}/{n} stitch {record["index"]} {record["route"]}:{value} '
+                    f'{record["flops"] / 1e9:.2f} GFLOPs')
+    return report
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.work_dir = args.work_dir
+    cfg.load_from = args.checkpoint
+    cfg.launcher = args.launcher
+    cfg.resume = False
+    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    logger = MMLogger.get_current_instance()
+    sweep = StitchSweep(runner, args.work_dir, latency_iters=args.latency_iters, warmup_iters=args.warmup_iters)
+    backbone = sweep.backbone
+    if args.stitches == 'anchors':
+        stitches = [i for i, s in enumerate(backbone.stitches) if s.kind == 'anchor']
+    else:
+        stitches = parse_stitches(args.stitches, backbone.num_stitches)
+    records = sweep.run(stitches, resume=args.resume, progress=progress_logger(logger, args.metric))
+    if runner.rank != 0:
+        return records
+    records, metric = finalize(records, args.metric)
+    json_path, csv_path = write_tables(records, args.work_dir)
+    png = plot_front(records, metric, os.path.join(args.work_dir, 'pareto.png'))
+    front = [r for r in records if r['pareto']]
+    lines = [f'{r["index"]:>5}  {r["route"]:<34} {r["flops"] / 1e9:9.2f} GFLOPs  {r[metric]:8.3f}' for r in
+             sorted(front, key=lambda r: r['flops'])]
+    logger.info(f'Pareto front ({metric}, {len(front)} of {len(records)} stitches):\n' + '\n'.join(lines))
+    logger.info(f'wrote {csv_path}, {json_path} and {png}')
+    return records
+
+
+if __name__ == '__main__':
+    main()
