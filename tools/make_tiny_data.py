@@ -16,11 +16,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('kind', choices=sorted(MAKERS))
     parser.add_argument('out_dir')
-    parser.add_argument('--num-train', type=int, default=24)
-    parser.add_argument('--num-val', type=int, default=8)
+    parser.add_argument('--num-train', type=int, help="training images (default: the dataset kind's)")
+    parser.add_argument('--num-val', type=int, help="validation images (default: the dataset kind's)")
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args(argv)
-    root = make_tiny_data(args.kind, args.out_dir, num_train=args.num_train, num_val=args.num_val, seed=args.seed)
+    counts = {k: v for k, v in (('num_train', args.num_train), ('num_val', args.num_val)) if v is not None}
+    root = make_tiny_data(args.kind, args.out_dir, seed=args.seed, **counts)
     MMLogger.get_instance('snnet_mm').info(f'wrote a tiny {args.kind} dataset to {root}')
 
 
