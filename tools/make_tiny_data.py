@@ -2,6 +2,9 @@
 
     python tools/make_tiny_data.py ade20k data/tiny/ade20k
     python tools/make_tiny_data.py coco_stuff10k data/tiny/coco_stuff10k
+    python tools/make_tiny_data.py coco data/tiny/coco
+    python tools/make_tiny_data.py nyu data/tiny/nyu
+    python tools/make_tiny_data.py imagenet data/tiny/imagenet
 """
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ def plot_front(records: Sequence[dict[str, Any]], metric: str, path: str | Path)
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
+    records = [r for r in records if metric in r]
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     gflops = [r['flops'] / 1e9 for r in records]
     values = [r[metric] for r in records]

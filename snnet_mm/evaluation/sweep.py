@@ -86,7 +86,7 @@ class StitchSweep:
             inputs = torch.stack(list(inputs))
         test_cfg = getattr(model, 'test_cfg', None) or {}
         samples = data.get('data_samples')
-        if test_cfg.get('mode') == 'slide':  # sliding-window inference runs the model on crops
+        if test_cfg.get('mode') in ('slide', 'slide_flip'):  # sliding windows: the model runs on crops
             ch, cw = test_cfg['crop_size']
             inputs, samples = inputs[:1, :, :ch, :cw], None
             inputs = torch.nn.functional.pad(inputs, (0, cw - inputs.shape[-1], 0, ch - inputs.shape[-2]))
@@ -178,10 +178,15 @@ def _as_float(value: Any) -> float | None:
 
 
 def finalize(records: list[dict[str, Any]], metric: str | None = None) -> tuple[list[dict[str, Any]], str]:
-    """Add the ``pareto`` flag for ``metric`` (default: the primary metric) to every record."""
-    names = [k for k in records[0] if k not in RECORD_KEYS]
+    """Add the ``pareto`` flag for ``metric`` (default: the primary metric) to every record.
+
+    A stitch whose evaluation reported no value for the metric (e.g. CocoMetric with no
+    detections at all) is kept in the table but never on the front.
+    """
+    names = list(dict.fromkeys(k for r in records for k in r if k not in RECORD_KEYS))
     metric = metric or primary_metric(names)
-    if metric not in records[0]:
+    if metric not in names:
         raise ValueError(f'metric: {metric!r} is not among the reported metrics {names}')
-    flags = pareto_front(records, metric)
-    return [{**r, 'pareto': flag} for r, flag in zip(records, flags)], metric
+    scored = [r for r in records if metric in r]
+    flags = dict(zip((r['index'] for r in scored), pareto_front(scored, metric)))
+    return [{**r, 'pareto': flags.get(r['index'], False)} for r in records], metric

@@ -54,3 +54,12 @@ def test_budget_for_a_lower_is_better_metric():
 def test_budget_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         select_stitch(table('mIoU', [(1, 40.0), (2, 45.0)]), **kwargs)
+
+
+def test_stitch_without_the_metric_stays_in_the_table_but_off_the_front():
+    from snnet_mm.evaluation.sweep import finalize
+    records = table('coco/bbox_mAP', [(1, 0.1), (2, 0.2)]) + [dict(index=2, route='r2', kind='SL', flops=5,
+                                                                 params=1, latency_ms=None)]
+    flagged, metric = finalize(records)
+    assert metric == 'coco/bbox_mAP'
+    assert [r['pareto'] for r in flagged] == [True, True, False]

@@ -1,0 +1,40 @@
+# Quickstart step 1: train two small ViT anchors from scratch on sklearn's digits (32x32, patch 8).
+# The SNNetv2 backbone holds both; kinds=['anchor'] keeps only the two anchors, and the sampling
+# hook alternates them, so one run trains both through the same machinery as the real configs.
+_base_ = ['mmpretrain::_base_/default_runtime.py', '../_base_/snnet_training.py']
+
+vit = dict(name='vit_tiny_patch16_224', img_size=32)
+anchors = [
+    dict(vit, model_kwargs=dict(patch_size=8, embed_dim=48, depth=6, num_heads=3, num_classes=10)),
+    dict(vit, model_kwargs=dict(patch_size=8, embed_dim=96, depth=12, num_heads=4, num_classes=10)),
+]
+model = dict(
+    type='ImageClassifier',
+    backbone=dict(type='SNNetv2', anchors=anchors, kinds=['anchor']),
+    neck=None,
+    head=dict(type='ClsHead', topk=(1,), loss=dict(type='CrossEntropyLoss')))
+data_preprocessor = dict(type='ClsDataPreprocessor', num_classes=10, mean=[127.5] * 3, std=[127.5] * 3)
+
+pipeline = [dict(type='PackInputs')]
+train_dataloader = dict(
+    batch_size=64, num_workers=0,
+    dataset=dict(type='DigitsDataset', split='train', pipeline=pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=True))
+val_dataloader = dict(
+    batch_size=256, num_workers=0,
+    dataset=dict(type='DigitsDataset', split='val', pipeline=pipeline),
+    sampler=dict(type='DefaultSampler', shuffle=False))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='Accuracy', topk=(1,))
+test_evaluator = val_evaluator
+
+optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05), clip_grad=dict(max_norm=1.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=3, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', by_epoch=True, eta_min=1e-5, begin=3, end=60, T_max=57),
+]
+train_cfg = dict(by_epoch=True, max_epochs=60, val_interval=60)
+val_cfg = dict(type='StitchValLoop', stitches='anchors')
+test_cfg = dict()
+default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=60))
+custom_hooks = [dict(type='StitchSamplingHook', strategy='uniform', num_init_images=64)]
