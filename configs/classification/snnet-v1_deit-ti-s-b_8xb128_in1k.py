@@ -12,7 +12,7 @@ model = dict(backbone=dict(
         dict(name='deit_small_patch16_224', checkpoint='checkpoints/deit_small_patch16_224.pth'),
         dict(name='deit_base_patch16_224', checkpoint='checkpoints/deit_base_patch16_224.pth'),
     ],
-    lora_rank=0,
+    lora_rank=None,
     stitch=None))
 
 custom_hooks = [dict(type='StitchSamplingHook', num_init_images=100, strategy='uniform')]

@@ -31,7 +31,7 @@ class SNNetv2(BaseModule):
         kinds: Stitch kinds included in the trained space.
         selected: Optional explicit list of stitch indices to keep.
         with_cls_token: Return ``(map, class_token)`` pairs (DPT readout).
-        lora_rank: Rank of the stitching layers' low-rank update (0 trains full weights).
+        lora_rank: Rank of the stitching layers' low-rank update (None trains full weights).
         lora_alpha: Low-rank scale numerator.
         dynamic_img_size: Accept any input size (pad to the patch size, resample position
             embeddings on the fly). Defaults to True when ``out_indices`` is given.
@@ -48,7 +48,7 @@ class SNNetv2(BaseModule):
             kinds: Sequence[str] = KINDS,
             selected: Sequence[int] | None = None,
             with_cls_token: bool = False,
-            lora_rank: int = 0,
+            lora_rank: int | None = None,
             lora_alpha: float = 1.0,
             dynamic_img_size: bool | None = None,
             init_cfg: dict | list | None = None,

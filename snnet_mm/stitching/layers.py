@@ -18,26 +18,27 @@ class StitchingLinear(nn.Module):
     Args:
         in_features: Width of the source anchor.
         out_features: Width of the destination anchor.
-        rank: Rank of the trainable low-rank update; 0 trains the full weight.
+        rank: Rank of the trainable low-rank update (the least-squares weight is then frozen);
+            ``None`` trains the full weight.
         alpha: Low-rank scale numerator (update scaled by ``alpha / rank``).
 
     Raises:
-        ValueError: If a width is not positive or ``rank`` is negative.
+        ValueError: If a width or ``rank`` is not a positive int.
     """
 
-    def __init__(self, *, in_features: int, out_features: int, rank: int = 0,
+    def __init__(self, *, in_features: int, out_features: int, rank: int | None = None,
                  alpha: float = 1.0) -> None:
         super().__init__()
         for name, value in (('in_features', in_features), ('out_features', out_features)):
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f'{name}: expected a positive int, got {value!r}')
-        if not isinstance(rank, int) or rank < 0:
-            raise ValueError(f'rank: expected an int >= 0, got {rank!r}')
+        if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int) or rank < 1):
+            raise ValueError(f'rank: expected a positive int (or None for a full-rank layer), got {rank!r}')
         self.in_features = in_features
         self.out_features = out_features
         self.rank = rank
         self.scaling = alpha / rank if rank else 0.0
-        self.weight = nn.Parameter(torch.empty(out_features, in_features), requires_grad=rank == 0)
+        self.weight = nn.Parameter(torch.empty(out_features, in_features), requires_grad=rank is None)
         self.bias = nn.Parameter(torch.zeros(out_features))
         if rank:
             self.lora_a = nn.Parameter(torch.empty(rank, in_features))

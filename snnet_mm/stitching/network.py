@@ -43,7 +43,7 @@ class StitchedViT(nn.Module):
         out_indices: Block indices of the most expensive anchor at which dense features are
             returned. ``None`` makes ``forward`` return classification logits.
         with_cls_token: Return ``(map, class_token)`` pairs as dense outputs (DPT readout).
-        lora_rank: Rank of the low-rank update of the stitching layers (0: full weights).
+        lora_rank: Rank of the low-rank update of the stitching layers (None: full weights).
         lora_alpha: Low-rank scale numerator.
         dynamic_img_size: Accept any input size (position embeddings resampled on the fly and
             inputs padded to the patch size). Dense tasks need it.
@@ -62,14 +62,16 @@ class StitchedViT(nn.Module):
             selected: Sequence[int] | None = None,
             out_indices: Sequence[int] | None = None,
             with_cls_token: bool = False,
-            lora_rank: int = 0,
+            lora_rank: int | None = None,
             lora_alpha: float = 1.0,
             dynamic_img_size: bool = False,
             window: tuple[int, int] = (2, 1),
     ) -> None:
         super().__init__()
-        if not isinstance(lora_rank, int) or lora_rank < 0:
-            raise ValueError(f'lora_rank: expected an int >= 0, got {lora_rank!r}')
+        if lora_rank is not None and (isinstance(lora_rank, bool) or not isinstance(lora_rank, int)
+                                      or lora_rank < 1):
+            raise ValueError(f'lora_rank: expected a positive int (or None for full-rank stitching layers), '
+                             f'got {lora_rank!r}')
         if isinstance(anchors, (str, Mapping)) or len(anchors) < 2:
             raise ValueError(f'anchors: expected a list of at least two anchors, got {anchors!r}')
         specs = [AnchorSpec.parse(a, f'anchors[{i}]') for i, a in enumerate(anchors)]

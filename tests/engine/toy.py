@@ -19,7 +19,7 @@ import snnet_mm  # noqa: E402,F401
 class ToyStitchedClassifier(BaseModel):
     """SNNetv2 (logits mode) + cross-entropy; inputs are image tensors, data_samples labels."""
 
-    def __init__(self, depths: tuple[int, int] = (3, 6), num_classes: int = 4, lora_rank: int = 0) -> None:
+    def __init__(self, depths: tuple[int, int] = (3, 6), num_classes: int = 4, lora_rank: int | None = None) -> None:
         super().__init__(data_preprocessor=dict(type='BaseDataPreprocessor'))
         self.backbone = MODELS.build(dict(
             type='SNNetv2', lora_rank=lora_rank,

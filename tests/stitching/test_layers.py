@@ -9,7 +9,7 @@ from snnet_mm.stitching.layers import NormalEquations, StitchingLinear
 
 
 
-@pytest.mark.parametrize('rank', [0, 1, 4])
+@pytest.mark.parametrize('rank', [None, 1, 4])
 def test_forward_equals_merged_linear(rank):
     layer = StitchingLinear(in_features=32, out_features=48, rank=rank, alpha=3.0)
     with torch.no_grad():
@@ -75,6 +75,7 @@ def test_set_solution_loads_weight_resets_update_and_marks_initialised():
     (dict(in_features=4, out_features=0), 'out_features'),
     (dict(in_features=4, out_features='8'), 'out_features'),
     (dict(in_features=4, out_features=4, rank=-1), 'rank'),
+    (dict(in_features=4, out_features=4, rank=0), 'rank'),
     (dict(in_features=4, out_features=4, rank=1.5), 'rank'),
 ])
 def test_invalid_arguments_name_the_field(kwargs, field):
