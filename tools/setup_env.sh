@@ -9,7 +9,7 @@
 #   PYTHON          interpreter used to create the venv (default: python3)
 #
 # mmcv 2.x ships no wheels for torch 2.14, so mmcv 2.1.0 is compiled from its sdist once
-# (about 25 minutes on 2 cores) with C++20 (torch 2.14 headers need it) and the wheel is
+# (25-40 minutes on 2 cores) with C++20 (torch 2.14 headers need it) and the wheel is
 # cached; later setups on the same machine reuse it and finish in a few minutes.
 set -euo pipefail
 
@@ -45,7 +45,7 @@ step "install mmengine and build requirements"
 PYTAG="$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
 WHEEL_DIR="$CACHE/mmcv-$MMCV_VERSION-torch$TORCH_VERSION-$PYTAG"
 if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
-  step "build mmcv $MMCV_VERSION from sdist with C++20 (one-off, ~25 min on 2 cores)"
+  step "build mmcv $MMCV_VERSION from sdist with C++20 (one-off, 25-40 min on 2 cores)"
   BUILD="$(mktemp -d)"
   "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation -d "$BUILD" "mmcv==$MMCV_VERSION"
   tar -xzf "$BUILD"/mmcv-"$MMCV_VERSION".tar.gz -C "$BUILD"
