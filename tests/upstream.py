@@ -13,6 +13,20 @@ ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / 'configs'
 
 
+def build_config_model(path: Path, scope: str):
+    """A config (anchor checkpoints removed: the weight files are the user's) and its model built
+    on the meta device in the ``scope`` package's registry (``'mmseg'``, ``'mmdet'``, ...)."""
+    import torch
+    from mmengine.config import Config
+    registry = importlib.import_module(f'{scope}.registry').MODELS
+    importlib.import_module(f'{scope}.utils').register_all_modules()
+    cfg = Config.fromfile(path)
+    for anchor in cfg.model.backbone.anchors:
+        anchor.checkpoint = None
+    with torch.device('meta'):
+        return cfg, registry.build(cfg.model)
+
+
 def tool_path(package: str, tool: str) -> Path:
     """``<package>/.mim/tools/<tool>.py`` of an installed OpenMMLab package."""
     path = Path(importlib.import_module(package).__file__).parent / '.mim' / 'tools' / f'{tool}.py'

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 pytest.importorskip('mmdet')
 from mmengine.config import Config  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from upstream import build_config_model  # noqa: E402
 
 from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
 from snnet_mm.tiny_data.coco import CLASSES  # noqa: E402
@@ -19,14 +22,7 @@ TINY = next(p for p in CONFIGS if 'tiny' in p.name)
 
 
 def build_model(path: Path):
-    from mmdet.registry import MODELS
-    from mmdet.utils import register_all_modules
-    register_all_modules()
-    cfg = Config.fromfile(path)
-    for anchor in cfg.model.backbone.anchors:
-        anchor.checkpoint = None  # the anchors' weight files are the user's
-    with torch.device('meta'):
-        return cfg, MODELS.build(cfg.model)
+    return build_config_model(path, 'mmdet')
 
 
 def param_groups(cfg, model) -> dict[str, dict]:
