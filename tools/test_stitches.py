@@ -19,10 +19,9 @@ from mmengine.logging import MMLogger
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from snnet_mm.evaluation.pareto import RECORD_KEYS, primary_metric
-from snnet_mm.evaluation.plot import plot_front
-from snnet_mm.evaluation.results import write_tables
-from snnet_mm.evaluation.sweep import StitchSweep, finalize, parse_stitches
+from snnet_mm.evaluation.pareto import metric_names, primary_metric
+from snnet_mm.evaluation.sweep import StitchSweep, save_results
+from snnet_mm.stitching.stitch import parse_stitch_set
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -46,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def progress_logger(logger, metric_hint: str | None):
     def report(k: int, n: int, record: dict) -> None:
         bar = '#' * round(20 * k / n) + '.' * (20 - round(20 * k / n))
-        shown = metric_hint or primary_metric([m for m in record if m not in RECORD_KEYS])
+        shown = metric_hint or primary_metric(metric_names([record]) or ['-'])
         value = f' {shown}={record[shown]:.3f}' if shown in record else ''
         logger.info(f'[{bar}] {k}/{n} stitch {record["index"]} {record["route"]}:{value} '
                     f'{record["flops"] / 1e9:.2f} GFLOPs')
@@ -65,22 +64,16 @@ def main(argv: list[str] | None = None) -> list[dict]:
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     logger = MMLogger.get_current_instance()
     sweep = StitchSweep(runner, args.work_dir, latency_iters=args.latency_iters, warmup_iters=args.warmup_iters)
-    backbone = sweep.backbone
-    if args.stitches == 'anchors':
-        stitches = [i for i, s in enumerate(backbone.stitches) if s.kind == 'anchor']
-    else:
-        stitches = parse_stitches(args.stitches, backbone.num_stitches)
+    stitches = parse_stitch_set(args.stitches, sweep.backbone.stitches)
     records = sweep.run(stitches, resume=args.resume, progress=progress_logger(logger, args.metric))
     if runner.rank != 0:
         return records
-    records, metric = finalize(records, args.metric)
-    json_path, csv_path = write_tables(records, args.work_dir)
-    png = plot_front(records, metric, os.path.join(args.work_dir, 'pareto.png'))
+    records, metric, paths = save_results(records, args.work_dir, args.metric)
     front = [r for r in records if r['pareto']]
     lines = [f'{r["index"]:>5}  {r["route"]:<34} {r["flops"] / 1e9:9.2f} GFLOPs  {r[metric]:8.3f}' for r in
              sorted(front, key=lambda r: r['flops'])]
     logger.info(f'Pareto front ({metric}, {len(front)} of {len(records)} stitches):\n' + '\n'.join(lines))
-    logger.info(f'wrote {csv_path}, {json_path} and {png}')
+    logger.info(f'wrote {paths["csv"]}, {paths["json"]} and {paths["png"]}')
     return records
 
 

@@ -12,6 +12,7 @@ from mmengine.registry import HOOKS
 
 from ..models.backbone import SNNetv2
 from ..stitching.sampling import STRATEGIES, StitchSampler, group_by_flops
+from ..stitching.stitch import parse_stitch_set
 
 
 def find_stitched_backbone(model: torch.nn.Module) -> SNNetv2:
@@ -118,10 +119,7 @@ class StitchSamplingHook(Hook):
     # ------------------------------------------------------------------ helpers
     def _build_sampler(self, runner, backbone: SNNetv2, size: tuple[int, int]) -> StitchSampler:
         self.gflops = [c.flops / 1e9 for c in backbone.stitch_costs(size)]
-        candidates = list(range(backbone.num_stitches)) if self.stitches is None else \
-            [backbone.net.check_stitch_index(i, 'stitches') for i in self.stitches]
-        if not candidates:
-            raise ValueError('stitches: expected at least one stitch index, got an empty list')
+        candidates = parse_stitch_set('all' if self.stitches is None else self.stitches, backbone.stitches)
         groups = group_by_flops(self.gflops, candidates, self.gap_gflops)
         if self.strategy == 'flops_grouped' and len(groups) == 1 and len(candidates) > 1:
             spread = max(self.gflops[i] for i in candidates) - min(self.gflops[i] for i in candidates)

@@ -8,6 +8,7 @@ from mmengine.registry import LOOPS
 from mmengine.runner import ValLoop
 from torch.utils.data import DataLoader
 
+from ..stitching.stitch import parse_stitch_set
 from .stitch_sampling_hook import find_stitched_backbone
 
 
@@ -34,20 +35,13 @@ class StitchValLoop(ValLoop):
             raise ValueError(f"stitches: expected 'anchors', 'all' or a list of indices, got {stitches!r}")
         self.stitches = stitches
 
-    def _indices(self, backbone) -> list[int]:
-        if self.stitches == 'all':
-            return list(range(backbone.num_stitches))
-        if self.stitches == 'anchors':
-            return [i for i, s in enumerate(backbone.stitches) if s.kind == 'anchor']
-        return [backbone.net.check_stitch_index(i, 'stitches') for i in self.stitches]
-
     def run(self) -> dict:
         self.runner.call_hook('before_val')
         self.runner.call_hook('before_val_epoch')
         self.runner.model.eval()
         backbone = find_stitched_backbone(self.runner.model)
         previous = backbone.current_stitch
-        indices = self._indices(backbone)
+        indices = parse_stitch_set(self.stitches, backbone.stitches)
         if backbone.default_stitch not in indices:
             indices.append(backbone.default_stitch)
         metrics: dict = {}

@@ -1,6 +1,6 @@
 """Stitch sweeps: evaluate every stitch, Pareto front, budget selection, plots."""
-from .pareto import higher_is_better, pareto_front, primary_metric, select_stitch
+from .pareto import higher_is_better, metric_names, pareto_front, primary_metric, select_stitch
 from .results import append_record, read_records, write_tables
 
-__all__ = ['append_record', 'higher_is_better', 'pareto_front', 'primary_metric', 'read_records',
+__all__ = ['append_record', 'higher_is_better', 'metric_names', 'pareto_front', 'primary_metric', 'read_records',
            'select_stitch', 'write_tables']

@@ -10,6 +10,15 @@ _LOWER_IS_BETTER = re.compile(r'(^|/)(rmse|rmse_log|abs_rel|sq_rel|log10|silog|l
 _PRIMARY = ('mIoU', 'coco/bbox_mAP', 'coco/segm_mAP', 'bbox_mAP', 'accuracy/top1', 'rmse', 'aAcc')
 
 
+RECORD_KEYS = frozenset({'index', 'route', 'kind', 'flops', 'backbone_flops', 'params', 'latency_ms',
+                         'pareto', 'checkpoint'})
+
+
+def metric_names(records: Sequence[dict[str, Any]]) -> list[str]:
+    """Metric names reported by any record (a stitch's evaluation may report none), in order."""
+    return list(dict.fromkeys(k for r in records for k in r if k not in RECORD_KEYS))
+
+
 def higher_is_better(metric: str) -> bool:
     """Direction of a metric from its name (RMSE, abs_rel, losses, errors: lower is better)."""
     return _LOWER_IS_BETTER.search(metric) is None
@@ -54,7 +63,7 @@ def select_stitch(records: Sequence[dict[str, Any]], *, metric: str | None = Non
     """
     if not records:
         raise ValueError('records: the sweep result holds no stitch')
-    metric = metric or primary_metric([k for k in records[0] if k not in _RECORD_KEYS])
+    metric = metric or primary_metric(metric_names(records))
     budgets = dict(max_gflops=max_gflops, max_latency_ms=max_latency_ms, max_params_m=max_params_m)
     budgets = {k: v for k, v in budgets.items() if v is not None}
     if not budgets:
@@ -66,16 +75,16 @@ def select_stitch(records: Sequence[dict[str, Any]], *, metric: str | None = Non
         cheapest = min(r[key] for r in records) / scale
         if limit < cheapest:
             raise ValueError(f'{name}: budget {limit} is below the cheapest stitch ({cheapest:.4g})')
-    front = [r for r, on in zip(records, pareto_front(records, metric)) if on]
-    fits = [r for r in front if all(r[BUDGETS[n][0]] / BUDGETS[n][1] <= v for n, v in budgets.items())]
+    scored = [r for r in records if metric in r]
+
+    def fits_budget(r: dict[str, Any]) -> bool:
+        return all(r[BUDGETS[n][0]] / BUDGETS[n][1] <= v for n, v in budgets.items())
+
+    front = [r for r, on in zip(scored, pareto_front(scored, metric)) if on]
+    fits = [r for r in front if fits_budget(r)]
     if not fits:  # a latency or params budget can exclude the whole FLOPs front
-        fits = [r for r in records if all(r[BUDGETS[n][0]] / BUDGETS[n][1] <= v for n, v in budgets.items())]
+        fits = [r for r in scored if fits_budget(r)]
     if not fits:
         raise ValueError(f'budget: no stitch satisfies all of {budgets} at once')
     sign = 1.0 if higher_is_better(metric) else -1.0
     return max(fits, key=lambda r: (sign * r[metric], -r['flops']))
-
-
-_RECORD_KEYS = {'index', 'route', 'kind', 'flops', 'backbone_flops', 'params', 'latency_ms', 'pareto',
-                'checkpoint'}
-RECORD_KEYS = frozenset(_RECORD_KEYS)

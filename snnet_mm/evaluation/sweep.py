@@ -7,6 +7,7 @@ params at the test input size and the median latency per image.
 from __future__ import annotations
 
 import numbers
+import os
 import statistics
 import time
 from pathlib import Path
@@ -19,29 +20,11 @@ from mmengine.model import is_model_wrapper
 
 from ..engine import find_stitched_backbone
 from ..stitching.cost import FlopCounter
-from .pareto import RECORD_KEYS, pareto_front, primary_metric
-from .results import append_record, read_records
+from .pareto import metric_names, pareto_front, primary_metric
+from .plot import plot_front
+from .results import append_record, read_records, write_tables
 
 RESULTS_FILE = 'sweep_results.jsonl'
-
-
-def parse_stitches(spec: str | Sequence[int], num_stitches: int) -> list[int]:
-    """``'all'``, ``'0,5,17'``, ``'anchors'`` or a list -> stitch indices (validated)."""
-    if isinstance(spec, str):
-        if spec == 'all':
-            return list(range(num_stitches))
-        try:
-            spec = [int(s) for s in spec.split(',') if s.strip()]
-        except ValueError:
-            raise ValueError(f"stitches: expected 'all' or comma-separated indices, got {spec!r}") from None
-    out = []
-    for i in spec:
-        if not 0 <= i < num_stitches:
-            raise ValueError(f'stitches: stitch index {i} out of range [0, {num_stitches})')
-        out.append(i)
-    if not out:
-        raise ValueError('stitches: no stitch selected')
-    return out
 
 
 class StitchSweep:
@@ -67,6 +50,7 @@ class StitchSweep:
         runner.call_hook('before_run')
         runner.load_or_resume()
         self.model = runner.model
+        self.checkpoint = _fingerprint(runner.cfg.get('load_from'))
         self.backbone = find_stitched_backbone(self.model)
         self._first_batch = next(iter(runner.test_loop.dataloader))
         self._input_size, self._rest_flops = self._measure_rest_flops()
@@ -133,10 +117,10 @@ class StitchSweep:
         metrics = self.runner.test_loop.run()
         cost = self.backbone.stitch_costs(self._input_size)[index]
         stitch = self.backbone.stitches[index]
-        record = dict(index=index, route=stitch.route, kind=stitch.kind,
+        record = dict(index=index, route=stitch.route, kind=stitch.kind, checkpoint=self.checkpoint,
                       flops=cost.flops + (self._rest_flops or 0), backbone_flops=cost.flops,
                       params=cost.params + self._rest_params, latency_ms=self._latency_ms())
-        record.update({k: _as_float(v) for k, v in metrics.items() if _as_float(v) is not None})
+        record.update({k: f for k, v in metrics.items() if (f := _as_float(v)) is not None})
         return record
 
     def run(self, stitches: Sequence[int], *, resume: bool = False,
@@ -144,12 +128,17 @@ class StitchSweep:
         """Evaluate ``stitches`` in order, appending each record to the results file.
 
         With ``resume`` the stitches already in the results file are kept and skipped; without
-        it an existing results file is an error (nothing is overwritten).
+        it an existing results file is an error (nothing is overwritten), and so is resuming
+        results made with another checkpoint.
         """
         done = {r['index']: r for r in read_records(self.results_path)}
         if done and not resume:
             raise ValueError(f'work_dir: {self.results_path} already holds {len(done)} stitches; '
                              'pass --resume to continue it or choose another --work-dir')
+        stale = {r.get('checkpoint') for r in done.values()} - {self.checkpoint}
+        if stale:
+            raise ValueError(f'checkpoint: {self.results_path} holds results of {sorted(map(str, stale))}, not '
+                             f'{self.checkpoint}; choose another --work-dir')
         self.work_dir.mkdir(parents=True, exist_ok=True)
         records = []
         previous = self.backbone.current_stitch
@@ -168,6 +157,22 @@ class StitchSweep:
         return records
 
 
+def _fingerprint(path: str | None) -> str | None:
+    """``path@mtime``: a retrained checkpoint at the same path is another checkpoint."""
+    if not path or not os.path.exists(path):
+        return path
+    return f'{path}@{os.stat(path).st_mtime_ns}'
+
+
+def save_results(records: list[dict[str, Any]], work_dir: str | Path,
+                 metric: str | None = None) -> tuple[list[dict[str, Any]], str, dict[str, Path]]:
+    """Flag the Pareto front and write ``stitches.json``, ``stitches.csv`` and ``pareto.png``."""
+    records, metric = finalize(records, metric)
+    json_path, csv_path = write_tables(records, work_dir)
+    png = plot_front(records, metric, Path(work_dir) / 'pareto.png')
+    return records, metric, dict(json=json_path, csv=csv_path, png=png)
+
+
 def _as_float(value: Any) -> float | None:
     """A scalar metric as a float (python, numpy or 0-d tensor); None for anything else."""
     if isinstance(value, torch.Tensor) and value.numel() == 1:
@@ -183,7 +188,7 @@ def finalize(records: list[dict[str, Any]], metric: str | None = None) -> tuple[
     A stitch whose evaluation reported no value for the metric (e.g. CocoMetric with no
     detections at all) is kept in the table but never on the front.
     """
-    names = list(dict.fromkeys(k for r in records for k in r if k not in RECORD_KEYS))
+    names = metric_names(records)
     metric = metric or primary_metric(names)
     if metric not in names:
         raise ValueError(f'metric: {metric!r} is not among the reported metrics {names}')

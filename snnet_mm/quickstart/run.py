@@ -11,9 +11,9 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
-from ..evaluation import select_stitch, write_tables
-from ..evaluation.plot import plot_front
-from ..evaluation.sweep import StitchSweep, finalize
+from ..evaluation import select_stitch
+from ..evaluation.results import read_records
+from ..evaluation.sweep import StitchSweep, save_results
 
 ANCHOR_FILES = ('anchor_small.pth', 'anchor_large.pth')
 
@@ -63,15 +63,16 @@ def train_stitches(config: str | Path, work_dir: Path, anchors: list[Path], *, e
 
 
 def sweep(config: str | Path, work_dir: Path, checkpoint: Path, *, limit: int | None = None,
-          latency_iters: int = 0) -> tuple[list[dict[str, Any]], str]:
-    """Evaluate every stitch on the validation split; records with the Pareto flag."""
+          latency_iters: int = 0) -> list[dict[str, Any]]:
+    """Evaluate every stitch on the validation split (resuming a killed sweep of this checkpoint)."""
     MMLogger.get_current_instance().info('quickstart [3/3] evaluating every stitch on the validation split')
     cfg = _configure(config, work_dir / 'sweep', None, limit)
     cfg.load_from = str(checkpoint)
     runner = Runner.from_cfg(cfg)
     stitches = StitchSweep(runner, cfg.work_dir, latency_iters=latency_iters)
-    records = stitches.run(list(range(stitches.backbone.num_stitches)), resume=True)
-    return finalize(records, 'accuracy/top1')
+    if any(r.get('checkpoint') != stitches.checkpoint for r in read_records(stitches.results_path)):
+        stitches.results_path.unlink()  # results of the model an earlier run trained
+    return stitches.run(list(range(stitches.backbone.num_stitches)), resume=True)
 
 
 def format_table(records: list[dict[str, Any]], metric: str) -> str:
@@ -94,9 +95,9 @@ def run_quickstart(*, anchors_config: str | Path, stitch_config: str | Path, wor
     logger = MMLogger.get_instance('snnet_mm')
     anchors = train_anchors(anchors_config, work_dir, epochs=anchor_epochs, limit=limit)
     checkpoint = train_stitches(stitch_config, work_dir, anchors, epochs=stitch_epochs, limit=limit)
-    records, metric = sweep(stitch_config, work_dir, checkpoint, limit=limit)
-    write_tables(records, work_dir)
-    png = plot_front(records, metric, work_dir / 'pareto.png')
+    records, metric, paths = save_results(sweep(stitch_config, work_dir, checkpoint, limit=limit), work_dir,
+                                          'accuracy/top1')
+    png = paths['png']
     anchor_rows = [r for r in records if r['kind'] == 'anchor']
     if budget_gflops is None:  # halfway between the anchors' costs
         budget_gflops = sum(r['flops'] for r in anchor_rows) / len(anchor_rows) / 1e9

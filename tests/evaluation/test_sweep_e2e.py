@@ -86,6 +86,12 @@ def test_killed_sweep_resumes_without_recomputing(checkpoint, monkeypatch):
     assert [r['index'] for r in records] == [1, 0, 3]
     assert len(json.loads(Path('killed/stitches.json').read_text())['stitches']) == 3
 
+    # The same results file cannot be resumed with another (e.g. retrained) checkpoint.
+    other = Path('other.pth')
+    other.write_bytes(checkpoint.read_bytes())
+    with pytest.raises(ValueError, match=r'checkpoint: .* holds results of'):
+        tool.main([str(CONFIG), str(other)] + argv[2:] + ['--resume'])
+
 
 def test_select_stitch_tool_reads_the_sweep(swept):
     results = swept / 'stitches.json'
