@@ -1,29 +1,24 @@
 """FLOPs and parameters of every stitch, counted the way fvcore counts them.
 
-fvcore counts one multiply-add as one FLOP for linear layers, matrix products and
-convolutions, ``5 * numel`` for affine layer norms, and nothing for element-wise ops. It skips
-timm's fused ``scaled_dot_product_attention``; here attention is always counted as its two
-matrix products (as fvcore does on unfused attention), which is what SN-Netv2 reports.
-
-Each component (an anchor's embedding, each block, each stitching layer, each head) is traced
-once on the meta device, so no real computation runs; a stitch's cost is the sum of the
-components on its route. Results are cached per input size on the network.
+Op-level counting rules live in ``flops.py``. Each component (an anchor's embedding, each
+block, each stitching layer, each head) is traced once on the meta device, so no real
+computation runs; a stitch's cost is the sum of the components on its route. Results are
+cached per input size on the network.
 """
 from __future__ import annotations
 
-import copy
-import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
-from torch.utils._python_dispatch import TorchDispatchMode
+
+from .flops import FlopCounter, count_flops, meta_copy
 
 if TYPE_CHECKING:
     from .network import StitchedViT
 
-aten = torch.ops.aten
+__all__ = ['FlopCounter', 'StitchCost', 'count_flops', 'meta_copy', 'stitch_costs']
 
 
 @dataclass(frozen=True)
@@ -36,92 +31,6 @@ class StitchCost:
     @property
     def gflops(self) -> float:
         return self.flops / 1e9
-
-
-def _shape(t: Any) -> tuple[int, ...]:
-    return tuple(t.shape)
-
-
-def _mm(args: tuple) -> int:
-    (m, k), (_, n) = _shape(args[0]), _shape(args[1])
-    return m * k * n
-
-
-def _addmm(args: tuple) -> int:
-    return _mm(args[1:])
-
-
-def _bmm(args: tuple) -> int:
-    (b, m, k), (_, _, n) = _shape(args[0]), _shape(args[1])
-    return b * m * k * n
-
-
-def _baddbmm(args: tuple) -> int:
-    return _bmm(args[1:])
-
-
-def _conv(args: tuple, out: torch.Tensor) -> int:
-    weight = _shape(args[1])
-    return out.shape[0] * math.prod(weight) * math.prod(out.shape[2:])
-
-
-def _layer_norm(args: tuple) -> int:
-    has_affine = len(args) > 2 and args[2] is not None
-    return math.prod(_shape(args[0])) * (5 if has_affine else 4)
-
-
-def _sdpa(args: tuple) -> int:
-    q, k, v = (_shape(a) for a in args[:3])
-    batch = math.prod(q[:-2])
-    return batch * q[-2] * q[-1] * k[-2] + batch * q[-2] * k[-2] * v[-1]
-
-
-_HANDLERS: dict[Any, Callable[..., int]] = {
-    aten.mm.default: _mm,
-    aten.addmm.default: _addmm,
-    aten.bmm.default: _bmm,
-    aten.baddbmm.default: _baddbmm,
-    aten.native_layer_norm.default: _layer_norm,
-    aten._scaled_dot_product_flash_attention_for_cpu.default: _sdpa,
-    aten._scaled_dot_product_efficient_attention.default: _sdpa,
-    aten._scaled_dot_product_flash_attention.default: _sdpa,
-}
-
-
-class FlopCounter(TorchDispatchMode):
-    """Counts fvcore-style FLOPs of the aten ops dispatched inside the context."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.flops = 0
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        if func is aten.convolution.default:
-            self.flops += _conv(args, out)
-        elif func in _HANDLERS:
-            self.flops += _HANDLERS[func](args)
-        return out
-
-
-def meta_copy(module: nn.Module) -> nn.Module:
-    """Structure-only copy of ``module`` whose tensors live on the meta device (no data copied)."""
-    memo: dict[int, Any] = {}
-    for t in list(module.parameters()) + list(module.buffers()):
-        meta = torch.empty_like(t, device='meta')
-        memo[id(t)] = nn.Parameter(meta, requires_grad=t.requires_grad) if isinstance(t, nn.Parameter) else meta
-    clone = copy.deepcopy(module, memo)
-    for m in clone.modules():
-        if hasattr(m, 'fused_attn'):
-            m.fused_attn = False
-    return clone.eval()
-
-
-def count_flops(fn: Callable[..., Any], *args: Any) -> tuple[int, Any]:
-    """FLOPs of ``fn(*args)`` and its output."""
-    with torch.no_grad(), FlopCounter() as counter:
-        out = fn(*args)
-    return counter.flops, out
 
 
 def _numel(modules: Any) -> int:
