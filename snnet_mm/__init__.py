@@ -7,6 +7,7 @@ backbone, hooks, necks and heads) and makes ``--resume`` work with ``weights_onl
 from importlib.util import find_spec
 
 from .stitching import AnchorSpec, Stitch, StitchCost, StitchedViT, enumerate_stitches
+from . import interop  # noqa: F401  (registers the relative-position DeiT3 anchors in timm)
 
 __version__ = '0.1.0'
 __all__ = ['AnchorSpec', 'Stitch', 'StitchCost', 'StitchedViT', 'enumerate_stitches', '__version__']
