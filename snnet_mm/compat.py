@@ -21,6 +21,7 @@ import logging
 from typing import Any
 
 import mmengine.dist.utils as dist_utils
+import mmengine.runner.checkpoint as mm_checkpoint
 import numpy as np
 import torch
 from mmengine.logging import print_log
@@ -53,6 +54,10 @@ def patch_checkpoint_loading() -> None:
     """Pickle ``HistoryBuffer`` by value and allow-list the plain data types of checkpoints."""
     HistoryBuffer.__getstate__ = _history_buffer_getstate
     torch.serialization.add_safe_globals(safe_globals())
+    # MMEngine reads http(s) and prefixed URIs with torch.hub's default weights_only=False.
+    if not getattr(mm_checkpoint.load_url, '_snnet_mm', False):
+        mm_checkpoint.load_url = functools.partial(mm_checkpoint.load_url, weights_only=True)
+        mm_checkpoint.load_url._snnet_mm = True
 
 
 def _cpu_init_dist_pytorch(original):

@@ -5,23 +5,32 @@ from typing import Any, Mapping, Sequence
 
 import torch
 from mmengine.model import BaseModule
+from mmengine.logging import MMLogger
 from mmengine.registry import MODELS
+from mmengine.runner.checkpoint import CheckpointLoader
 
 from ..stitching import KINDS, Stitch, StitchCost, StitchedViT
 from ..stitching.export import ExportedStitch
+
+
+def _read_uri(uri: str) -> Any:
+    """Any URI MMEngine's ``CheckpointLoader`` resolves (http(s), open-mmlab://, backends)."""
+    return CheckpointLoader.load_checkpoint(uri, map_location='cpu')
 
 
 @MODELS.register_module()
 class SNNetv2(BaseModule):
     """Stitchable ViT backbone (SN-Netv2) for mmseg, mmdet and mmpretrain.
 
-    The anchors are built from timm and loaded from their checkpoints at construction, so
-    ``init_weights`` leaves them untouched; an ``init_cfg`` of type ``Pretrained`` loads a
-    whole trained stitched backbone on top.
+    The anchors are built from timm at construction and their weights load in
+    ``init_weights`` (MMEngine's runner calls it before training only), so testing, sweeps and
+    inference need only the trained checkpoint. An ``init_cfg`` of type ``Pretrained`` loads
+    a whole trained stitched backbone on top of the anchors.
 
     Args:
-        anchors: Anchor configs: timm names or dicts with ``name`` and optional ``checkpoint``,
-            ``img_size``, ``drop_path_rate``, ``model_kwargs``.
+        anchors: Anchor configs: timm names or dicts with ``name`` and optional ``checkpoint``
+            (local ``.pth/.bin/.safetensors``, any URI MMEngine's ``CheckpointLoader`` reads,
+            ``'timm'`` or ``'timm:<tag>'``), ``img_size``, ``drop_path_rate``, ``model_kwargs``.
         out_indices: Blocks of the most expensive anchor whose outputs are returned as NCHW maps
             (stride = patch size). ``None`` returns ``(logits,)`` from the head of the anchor the
             stitch ends in.
@@ -59,11 +68,19 @@ class SNNetv2(BaseModule):
         self.net = StitchedViT(
             anchors, mode=mode, kinds=kinds, selected=selected, out_indices=out_indices,
             with_cls_token=with_cls_token, lora_rank=lora_rank, lora_alpha=lora_alpha,
-            dynamic_img_size=dynamic_img_size)
+            dynamic_img_size=dynamic_img_size, load_weights=False)
         if stitch is None:
             stitch = self.net.anchor_stitch(-1) if self._has_anchor(-1) else 0
         self.default_stitch = self.net.check_stitch_index(stitch, 'stitch')
         self.net.set_stitch(self.default_stitch)
+
+    def init_weights(self) -> None:
+        """Load the anchors' checkpoints, then apply ``init_cfg`` (e.g. a trained backbone)."""
+        if not self.is_init:
+            logger = MMLogger.get_current_instance()
+            for report in self.net.load_anchor_weights(loader=_read_uri):
+                logger.info(report.describe())
+        super().init_weights()
 
     def _has_anchor(self, anchor: int) -> bool:
         try:

@@ -5,17 +5,13 @@ prefix tokens, position embedding), its blocks, and the final norm + classifier 
 """
 from __future__ import annotations
 
-import logging
-import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import timm
 import torch
-from timm.models.vision_transformer import VisionTransformer, checkpoint_filter_fn
+from timm.models.vision_transformer import VisionTransformer
 from torch import nn
-
-logger = logging.getLogger('snnet_mm')
 
 
 @dataclass(frozen=True)
@@ -24,7 +20,9 @@ class AnchorSpec:
 
     Attributes:
         name: timm model name (DeiT, DeiT3 and ViT families), e.g. ``'deit3_small_patch16_224'``.
-        checkpoint: Optional local timm state dict (``.pth``/``.bin``/``.safetensors``).
+        checkpoint: Optional weights: a local timm state dict (``.pth``/``.bin``/``.safetensors``),
+            a URI, ``'timm'`` or ``'timm:<tag>'`` (see ``checkpoint.py``); loaded by
+            ``StitchedViT.load_anchor_weights``, not at construction.
         img_size: Optional input size override (position embeddings are resampled on load).
         drop_path_rate: Stochastic depth rate of the anchor.
         model_kwargs: Extra keyword arguments for ``timm.create_model`` (e.g. ``embed_dim``,
@@ -63,10 +61,10 @@ def _to_tuple(size: int | tuple[int, int] | list[int]) -> tuple[int, int]:
 
 
 def build_timm_vit(spec: AnchorSpec, field_name: str, dynamic_img_size: bool) -> VisionTransformer:
-    """Create the timm model of ``spec`` and load its checkpoint.
+    """Create the (randomly initialised) timm model of ``spec``; weights load separately.
 
     Raises:
-        ValueError: Unknown timm name, non-ViT model, or missing checkpoint file.
+        ValueError: Unknown timm name or non-ViT model.
     """
     if not timm.is_model(spec.name):
         raise ValueError(f'{field_name}.name: unknown timm model {spec.name!r}')
@@ -79,25 +77,7 @@ def build_timm_vit(spec: AnchorSpec, field_name: str, dynamic_img_size: bool) ->
     if not isinstance(model, VisionTransformer):
         raise ValueError(f'{field_name}.name: {spec.name!r} is a {type(model).__name__}, '
                          'not a timm VisionTransformer')
-    if spec.checkpoint is not None:
-        load_anchor_checkpoint(model, spec.checkpoint, f'{field_name}.checkpoint')
     return model
-
-
-def load_anchor_checkpoint(model: VisionTransformer, path: str, field_name: str) -> None:
-    """Load a timm state dict into ``model``, resampling position embeddings when needed."""
-    if not os.path.isfile(path):
-        raise ValueError(f'{field_name}: no such file {path!r}')
-    state = timm.models.load_state_dict(path, weights_only=True)
-    state = checkpoint_filter_fn(state, model)
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    head_keys = {'head.weight', 'head.bias'}
-    if set(missing) - head_keys or unexpected:
-        raise ValueError(f'{field_name}: {path!r} does not match the model: missing keys '
-                         f'{sorted(missing)[:5]}, unexpected keys {sorted(unexpected)[:5]}')
-    if missing:
-        logger.warning('%s: %s has no classifier head; the head stays randomly initialised',
-                       field_name, path)
 
 
 class Anchor(nn.Module):

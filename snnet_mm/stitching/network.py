@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from .anchor import Anchor, AnchorSpec, build_timm_vit
+from .checkpoint import LoadReport, Loader, load_anchor_weights
 from .layers import NormalEquations, StitchingLinear
 from .stitch import KINDS, Stitch, StitchSpace, enumerate_stitches, map_block
 
@@ -48,6 +49,8 @@ class StitchedViT(nn.Module):
         dynamic_img_size: Accept any input size (position embeddings resampled on the fly and
             inputs padded to the patch size). Dense tasks need it.
         window: v1 sliding window (kernel, stride) for equal-depth neighbours.
+        load_weights: Load each anchor's ``checkpoint`` now. Frameworks that load a trained
+            checkpoint on top pass False and call ``load_anchor_weights`` only before training.
 
     Raises:
         ValueError: On any invalid argument, naming the field and value.
@@ -66,6 +69,7 @@ class StitchedViT(nn.Module):
             lora_alpha: float = 1.0,
             dynamic_img_size: bool = False,
             window: tuple[int, int] = (2, 1),
+            load_weights: bool = True,
     ) -> None:
         super().__init__()
         if lora_rank is not None and (isinstance(lora_rank, bool) or not isinstance(lora_rank, int)
@@ -79,6 +83,7 @@ class StitchedViT(nn.Module):
         _check_compatible(built, specs)
         order = sorted(range(len(built)), key=lambda i: sum(p.numel() for p in built[i].parameters()))
         self.anchor_specs = tuple(specs[i] for i in order)
+        self._anchor_fields = tuple(f'anchors[{i}]' for i in order)
         self.anchors = nn.ModuleList(built[i] for i in order)
         self.output = 'logits' if out_indices is None else 'features'
         self.with_cls_token = bool(with_cls_token)
@@ -100,6 +105,25 @@ class StitchedViT(nn.Module):
             for spec in self.space.layers})
         self._taps = [self._plan_taps(s) for s in self.space.stitches]
         self._index = 0
+        if load_weights:
+            self.load_anchor_weights()
+
+    def load_anchor_weights(self, *, loader: Loader | None = None) -> list[LoadReport]:
+        """Load every anchor's ``checkpoint`` (anchors without one keep their initialisation).
+
+        Args:
+            loader: Reads URIs (default: ``torch.hub`` for ``http(s)://``).
+
+        Returns:
+            One report per loaded anchor: its source and missing/unexpected keys.
+        """
+        reports = []
+        for anchor, spec, name in zip(self.anchors, self.anchor_specs, self._anchor_fields):
+            if spec.checkpoint is not None:
+                reports.append(load_anchor_weights(
+                    anchor.model, spec.checkpoint, f'{name}.checkpoint',
+                    overlay=spec.model_kwargs.get('pretrained_cfg_overlay'), loader=loader))
+        return reports
 
     # ----------------------------------------------------------------- stitch selection
     @property

@@ -56,18 +56,72 @@ def test_classification_mode_returns_logits_tuple():
     assert logits.shape == (2, 10)
 
 
-def test_init_weights_keeps_anchor_checkpoints(tmp_path):
+def _saved_small(path) -> dict:
     import timm
     plain = timm.create_model('vit_tiny_patch16_224', embed_dim=32, depth=2, num_heads=2, img_size=32,
                               num_classes=10)
-    path = tmp_path / 'small.pth'
     torch.save(plain.state_dict(), path)
-    small = tiny_anchor(2, 32)
-    small['checkpoint'] = str(path)
+    return plain.state_dict()
+
+
+def _served(root):
+    """Base URL of an HTTP server on 127.0.0.1 serving ``root`` (stopped with the returned callable)."""
+    import functools
+    import http.server
+    import threading
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f'http://127.0.0.1:{server.server_address[1]}', server.shutdown
+
+
+def test_anchor_checkpoints_load_in_init_weights_not_at_construction(tmp_path):
+    state = _saved_small(tmp_path / 'small.pth')
+    small = dict(tiny_anchor(2, 32), checkpoint=str(tmp_path / 'small.pth'))
     backbone = MODELS.build(tiny_backbone_cfg(anchors=[small, tiny_anchor(4, 64)]))
+    key = 'blocks.0.attn.qkv.weight'
+    assert not torch.equal(backbone.net.anchors[0].model.state_dict()[key], state[key])
     backbone.init_weights()
-    for key, value in plain.state_dict().items():
+    for key, value in state.items():
         torch.testing.assert_close(backbone.net.anchors[0].model.state_dict()[key], value)
+
+
+def test_missing_anchor_files_do_not_stop_building_a_model_to_test(tmp_path):
+    anchors = [dict(tiny_anchor(2, 32), checkpoint=str(tmp_path / 'moved.pth')),
+               dict(tiny_anchor(4, 64), checkpoint='https://127.0.0.1:9/unreachable.pth')]
+    backbone = MODELS.build(tiny_backbone_cfg(anchors=anchors))
+    assert backbone.num_stitches > 0
+    with pytest.raises(ValueError, match=r"anchors\[0\]\.checkpoint: no such file '.*moved\.pth'"):
+        backbone.init_weights()
+
+
+def test_uri_anchor_goes_through_mmengine_checkpoint_loader(tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    state = _saved_small(tmp_path / 'served_small.pth')
+    base, stop = _served(tmp_path)
+    try:
+        small = dict(tiny_anchor(2, 32), checkpoint=f'{base}/served_small.pth')
+        backbone = MODELS.build(tiny_backbone_cfg(anchors=[small, tiny_anchor(4, 64)]))
+        backbone.init_weights()
+    finally:
+        stop()
+    for key, value in state.items():
+        torch.testing.assert_close(backbone.net.anchors[0].model.state_dict()[key], value)
+
+
+def test_mmengine_url_loading_stays_weights_only(tmp_path, monkeypatch):
+    import functools
+    import pickle
+    from mmengine.runner.checkpoint import CheckpointLoader
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    (tmp_path / 'crafted.pth').write_bytes(pickle.dumps(functools.partial(print, 'ran'), protocol=2))
+    base, stop = _served(tmp_path)
+    try:
+        with pytest.raises(pickle.UnpicklingError, match='functools.partial'):
+            CheckpointLoader.load_checkpoint(f'{base}/crafted.pth', map_location='cpu')
+    finally:
+        stop()
 
 
 def test_pretrained_init_cfg_round_trips_a_trained_backbone(tmp_path):
