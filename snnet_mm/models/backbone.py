@@ -9,8 +9,10 @@ from mmengine.logging import MMLogger
 from mmengine.registry import MODELS
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from ..evaluation.stitch_choice import pick_from_results
 from ..stitching import KINDS, Stitch, StitchCost, StitchedViT
 from ..stitching.export import ExportedStitch
+from ..stitching.selection import pick_within_gflops, resolve_stitch
 
 
 def _read_uri(uri: str) -> Any:
@@ -34,8 +36,12 @@ class SNNetv2(BaseModule):
         out_indices: Blocks of the most expensive anchor whose outputs are returned as NCHW maps
             (stride = patch size). ``None`` returns ``(logits,)`` from the head of the anchor the
             stitch ends in.
-        stitch: Stitch used outside training (``--cfg-options model.backbone.stitch=K``);
-            ``None`` selects the most expensive anchor alone.
+        stitch: Stitch used outside training: an index, a route as printed
+            (``'L[0:2] -> S[1:7] -> L[14:24]'``, spaces optional) or a budget
+            ``dict(max_gflops=G, results=None, input_size=None)``: the most accurate stitch
+            within G whole-model GFLOPs of a sweep's ``stitches.json`` when ``results`` is
+            given, else the most expensive stitch within G backbone GFLOPs at ``input_size``
+            (default: the anchors' ``img_size``). ``None`` selects the most expensive anchor.
         mode: ``'v2'`` (two-way SN-Netv2 stitching) or ``'v1'`` (SN-Net, small-to-large).
         kinds: Stitch kinds included in the trained space.
         selected: Optional explicit list of stitch indices to keep.
@@ -52,7 +58,7 @@ class SNNetv2(BaseModule):
             anchors: Sequence[str | Mapping[str, Any]],
             *,
             out_indices: Sequence[int] | None = None,
-            stitch: int | None = None,
+            stitch: int | str | Mapping[str, Any] | None = None,
             mode: str = 'v2',
             kinds: Sequence[str] = KINDS,
             selected: Sequence[int] | None = None,
@@ -70,8 +76,10 @@ class SNNetv2(BaseModule):
             with_cls_token=with_cls_token, lora_rank=lora_rank, lora_alpha=lora_alpha,
             dynamic_img_size=dynamic_img_size, load_weights=False)
         if stitch is None:
-            stitch = self.net.anchor_stitch(-1) if self._has_anchor(-1) else 0
-        self.default_stitch = self.net.check_stitch_index(stitch, 'stitch')
+            self.default_stitch = self.net.anchor_stitch(-1) if self._has_anchor(-1) else 0
+        else:
+            self.default_stitch = resolve_stitch(stitch, self.net.stitches, pick_budget=self._pick_budget)
+            self._log_choice(stitch)
         self.net.set_stitch(self.default_stitch)
 
     def init_weights(self) -> None:
@@ -81,6 +89,23 @@ class SNNetv2(BaseModule):
             for report in self.net.load_anchor_weights(loader=_read_uri):
                 logger.info(report.describe())
         super().init_weights()
+
+    def _input_size(self, budget: Mapping[str, Any] | None = None) -> tuple[int, int]:
+        size = (budget or {}).get('input_size') or self.net.anchors[0].model.patch_embed.img_size
+        return (size, size) if isinstance(size, int) else tuple(size)
+
+    def _pick_budget(self, budget: Mapping[str, Any]) -> int:
+        if budget.get('results') is None:
+            gflops = [c.gflops for c in self.net.stitch_costs(self._input_size(budget))]
+            return pick_within_gflops(budget['max_gflops'], gflops, self.net.stitches)
+        return pick_from_results(budget['results'], budget['max_gflops'], self.net.stitches)
+
+    def _log_choice(self, value: Any) -> None:
+        hw = self._input_size(value if isinstance(value, Mapping) else None)
+        cost = self.net.stitch_costs(hw)[self.default_stitch]
+        MMLogger.get_current_instance().info(
+            f'stitch={value!r} -> stitch {self.default_stitch}: {self.net.stitches[self.default_stitch].route}, '
+            f'{cost.gflops:.3f} backbone GFLOPs at {hw[0]}x{hw[1]}')
 
     def _has_anchor(self, anchor: int) -> bool:
         try:

@@ -35,10 +35,63 @@ def test_default_stitch_is_the_large_anchor_and_stitch_field_selects():
     assert backbone.current_stitch == 2 == backbone.default_stitch
 
 
-@pytest.mark.parametrize('bad', [-1, 4, 'a', 1.5, True])
+@pytest.mark.parametrize('bad', [-1, 99, 1.5, True])
 def test_bad_stitch_names_the_field(bad):
-    with pytest.raises(ValueError, match=r'stitch: (stitch index|expected an integer)'):
+    with pytest.raises(ValueError, match=r'stitch: (stitch index|expected a stitch index)'):
         MODELS.build(tiny_backbone_cfg(stitch=bad))
+
+
+def test_stitch_by_route_and_budget_is_logged_with_route_and_gflops(capsys):
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('test_stitch_choice')
+    reference = MODELS.build(tiny_backbone_cfg())
+    route = reference.stitches[3].route
+    assert MODELS.build(tiny_backbone_cfg(stitch=route.replace(' ', ''))).default_stitch == 3
+    gflops = [c.gflops for c in reference.stitch_costs(32)]
+    budget = sorted(gflops)[len(gflops) // 2]
+    chosen = MODELS.build(tiny_backbone_cfg(stitch=dict(max_gflops=budget)))
+    assert gflops[chosen.default_stitch] == max(g for g in gflops if g <= budget)
+    logged = capsys.readouterr().out
+    assert f"-> stitch 3: {route}, {gflops[3]:.3f} backbone GFLOPs at 32x32" in logged
+    with pytest.raises(ValueError, match=r'stitch\.max_gflops: budget 1e-09 GFLOPs is below the cheapest stitch '):
+        MODELS.build(tiny_backbone_cfg(stitch=dict(max_gflops=1e-9)))
+
+
+def test_budget_with_results_picks_the_most_accurate_swept_stitch(tmp_path):
+    import json
+    backbone = MODELS.build(tiny_backbone_cfg())
+    records = [dict(index=i, route=s.route, flops=(i + 1) * 1e9, params=1, mIoU=float(10 - abs(i - 2)))
+               for i, s in enumerate(backbone.stitches)]
+    (tmp_path / 'stitches.json').write_text(json.dumps(dict(stitches=records)))
+    results = str(tmp_path / 'stitches.json')
+    assert MODELS.build(tiny_backbone_cfg(stitch=dict(max_gflops=10, results=results))).default_stitch == 2
+    assert MODELS.build(tiny_backbone_cfg(stitch=dict(max_gflops=2.5, results=results))).default_stitch == 1
+    with pytest.raises(ValueError, match=r'stitch\.max_gflops: budget 0\.5 is below the cheapest stitch'):
+        MODELS.build(tiny_backbone_cfg(stitch=dict(max_gflops=0.5, results=results)))
+    with pytest.raises(ValueError, match=r"stitch\.results: no such file '.*absent\.json'"):
+        MODELS.build(tiny_backbone_cfg(stitch=dict(max_gflops=1, results=str(tmp_path / 'absent.json'))))
+
+
+@pytest.mark.parametrize('option, expected', [('3', 3), ('L[0:4]', None), ('S[0:1]->L[2:4]', None)])
+def test_stitch_choice_from_cfg_options(option, expected):
+    from mmengine.config import Config, DictAction
+    import argparse
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args(['--cfg-options', f'model.backbone.stitch={option}'])
+    cfg = Config(dict(model=dict(backbone=tiny_backbone_cfg())))
+    cfg.merge_from_dict(args.cfg_options)
+    backbone = MODELS.build(cfg.model.backbone)
+    route = backbone.stitches[backbone.default_stitch].route
+    assert backbone.default_stitch == expected if expected is not None else route.replace(' ', '') == option
+
+
+def test_budget_from_cfg_options():
+    from mmengine.config import Config
+    cfg = Config(dict(model=dict(backbone=tiny_backbone_cfg())))
+    cfg.merge_from_dict({'model.backbone.stitch.max_gflops': 1000.0})
+    backbone = MODELS.build(cfg.model.backbone)
+    assert backbone.stitches[backbone.default_stitch].route == 'L[0:4]'
 
 
 def test_dense_outputs_are_a_tuple_of_large_width_maps():

@@ -1,0 +1,95 @@
+"""Choosing one stitch the way users name it: an index, a route, or a FLOPs budget.
+
+``resolve_stitch`` is the single entry point. String forms with a prefix (``'<prefix>:<arg>'``)
+are looked up in ``STRING_FORMS``, the extension point for further notations (e.g. the official
+code's configuration ids); any other string is a route exactly as printed, spaces optional.
+"""
+from __future__ import annotations
+
+import difflib
+import operator
+import re
+from typing import Any, Callable, Mapping, Sequence
+
+from .stitch import Stitch
+
+# prefix -> (argument after the colon, stitches, field name) -> stitch index
+StringForm = Callable[[str, Sequence[Stitch], str], int]
+STRING_FORMS: dict[str, StringForm] = {}
+
+# A budget -> the stitch index it selects (the caller knows FLOPs and sweep results).
+BudgetPicker = Callable[[Mapping[str, Any]], int]
+
+BUDGET_KEYS = frozenset({'max_gflops', 'results', 'input_size'})
+
+
+def resolve_stitch(value: Any, stitches: Sequence[Stitch], *, field_name: str = 'stitch',
+                   pick_budget: BudgetPicker | None = None) -> int:
+    """The index of the stitch ``value`` names.
+
+    Args:
+        value: An index, a route (``'L[0:2] -> S[1:7] -> L[14:24]'``), a registered
+            ``'<prefix>:<arg>'`` form, or a budget ``dict(max_gflops=..., results=...)``.
+        stitches: The trained stitches, in index order.
+        field_name: Config field named in errors.
+        pick_budget: Resolves a budget dict (needs FLOPs, see ``pick_within_gflops``).
+
+    Raises:
+        ValueError: Naming ``field_name`` and the value; unknown routes list the nearest valid ones.
+    """
+    if isinstance(value, Mapping):
+        unknown = set(value) - BUDGET_KEYS
+        if unknown or 'max_gflops' not in value:
+            raise ValueError(f'{field_name}: a budget is dict(max_gflops=G[, results=PATH, input_size=S]), '
+                             f'got {dict(value)!r}')
+        if pick_budget is None:
+            raise ValueError(f'{field_name}: a budget {dict(value)!r} needs the stitches\' FLOPs')
+        return pick_budget(value)
+    if isinstance(value, str):
+        prefix, sep, arg = value.partition(':')
+        if sep and prefix.strip() in STRING_FORMS:
+            return STRING_FORMS[prefix.strip()](arg.strip(), stitches, field_name)
+        return _route_index(value, stitches, field_name)
+    return _checked_index(value, len(stitches), field_name)
+
+
+def _checked_index(value: Any, count: int, field_name: str) -> int:
+    try:
+        index = operator.index(value)
+    except TypeError:
+        index = None
+    if isinstance(value, bool) or index is None:
+        raise ValueError(f'{field_name}: expected a stitch index, a route or dict(max_gflops=...), got {value!r}')
+    if not 0 <= index < count:
+        raise ValueError(f'{field_name}: stitch index {value!r} out of range [0, {count})')
+    return index
+
+
+def _compact(route: str) -> str:
+    return ''.join(route.split())
+
+
+def _route_index(route: str, stitches: Sequence[Stitch], field_name: str) -> int:
+    wanted = _compact(route)
+    routes = [_compact(s.route) for s in stitches]
+    if wanted in routes:
+        return routes.index(wanted)
+    nearest = difflib.get_close_matches(wanted, routes, n=3, cutoff=0.0)
+    names = sorted(set(stitches[0].names)) if stitches else []
+    foreign = sorted(set(re.findall(r'([^\[\]>-]+)\[', wanted)) - set(names))
+    why = f'uses anchors {foreign}, not among {names}' if foreign else 'is not in the trained stitch space'
+    raise ValueError(f'{field_name}: route {route!r} {why}; nearest valid routes: '
+                     + ', '.join(f'{routes.index(r)}: {stitches[routes.index(r)].route!r}' for r in nearest))
+
+
+def pick_within_gflops(max_gflops: Any, gflops: Sequence[float], stitches: Sequence[Stitch], *,
+                       field_name: str = 'stitch') -> int:
+    """The most expensive stitch within ``max_gflops`` (no accuracy known)."""
+    if isinstance(max_gflops, bool) or not isinstance(max_gflops, (int, float)) or max_gflops <= 0:
+        raise ValueError(f'{field_name}.max_gflops: expected a positive number, got {max_gflops!r}')
+    cheapest = min(range(len(gflops)), key=gflops.__getitem__)
+    fits = [i for i, g in enumerate(gflops) if g <= max_gflops]
+    if not fits:
+        raise ValueError(f'{field_name}.max_gflops: budget {max_gflops} GFLOPs is below the cheapest stitch '
+                         f'{cheapest} ({stitches[cheapest].route}, {gflops[cheapest]:.4g} GFLOPs)')
+    return max(fits, key=lambda i: (gflops[i], -i))
