@@ -27,6 +27,23 @@ def build_config_model(path: Path, scope: str):
         return cfg, registry.build(cfg.model)
 
 
+def save_anchor_files(config: Path, directory: Path) -> list[str]:
+    """Save the config's (random-init tiny) anchors as timm state dicts in ``directory``; returns
+    the ``--cfg-options`` that name them, for training and for testing after they are deleted."""
+    import torch
+    from mmengine.config import Config
+
+    from snnet_mm.stitching.anchor import AnchorSpec, build_timm_vit
+    directory.mkdir(parents=True, exist_ok=True)
+    options = []
+    for i, anchor in enumerate(Config.fromfile(config).model.backbone.anchors):
+        spec = AnchorSpec.parse(anchor.to_dict() if hasattr(anchor, 'to_dict') else anchor, f'anchors[{i}]')
+        path = directory / f'anchor{i}.pth'
+        torch.save(build_timm_vit(spec, f'anchors[{i}]', dynamic_img_size=False).state_dict(), path)
+        options.append(f'model.backbone.anchors.{i}.checkpoint={path}')
+    return options
+
+
 def tool_path(package: str, tool: str) -> Path:
     """``<package>/.mim/tools/<tool>.py`` of an installed OpenMMLab package."""
     path = Path(importlib.import_module(package).__file__).parent / '.mim' / 'tools' / f'{tool}.py'

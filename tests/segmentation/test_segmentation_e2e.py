@@ -1,6 +1,7 @@
 """Segmentation through mmseg's own tools/train.py and tools/test.py with our configs."""
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -8,12 +9,13 @@ import pytest
 
 pytest.importorskip('mmseg')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from upstream import CONFIGS, metric, run, scalars, tool_path  # noqa: E402
+from upstream import CONFIGS, metric, run, save_anchor_files, scalars, tool_path  # noqa: E402
 
 from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
 
 pytestmark = pytest.mark.slow
 SEG = CONFIGS / 'segmentation'
+UPERNET = SEG / 'upernet_snnetv2_tiny_ade20k-64x64.py'
 
 
 @pytest.fixture(scope='module')
@@ -26,9 +28,17 @@ def workspace(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope='module')
-def trained_upernet(workspace) -> Path:
-    config = SEG / 'upernet_snnetv2_tiny_ade20k-64x64.py'
-    run([tool_path('mmseg', 'train'), config, '--work-dir', 'upernet'], workspace)
+def anchor_options(workspace) -> list[str]:
+    """``--cfg-options`` naming anchor files; they exist for training only."""
+    return save_anchor_files(UPERNET, workspace / 'anchors')
+
+
+@pytest.fixture(scope='module')
+def trained_upernet(workspace, anchor_options) -> Path:
+    """Trained from anchor files, which are then deleted: everything after needs only the checkpoint."""
+    run([tool_path('mmseg', 'train'), UPERNET, '--work-dir', 'upernet', '--cfg-options', *anchor_options],
+        workspace)
+    shutil.rmtree(workspace / 'anchors')
     return workspace / 'upernet'
 
 
@@ -40,24 +50,40 @@ def test_train_logs_stitches_lowers_loss_and_checkpoints(trained_upernet):
     assert (trained_upernet / 'iter_40.pth').exists()
     final = [r for r in scalars(trained_upernet) if 'mIoU' in r][-1]
     assert {'stitch0/mIoU', 'stitch1/mIoU', 'mIoU'} <= set(final)
+    log = next(trained_upernet.glob('*/*.log')).read_text()
+    assert "anchors[0].checkpoint: loaded " in log and "anchors[1].checkpoint: loaded " in log
 
 
-def test_test_tool_selects_stitches_from_the_command_line(workspace, trained_upernet):
-    config = SEG / 'upernet_snnetv2_tiny_ade20k-64x64.py'
+def test_test_tool_needs_only_the_trained_checkpoint(workspace, trained_upernet, anchor_options):
+    assert not (workspace / 'anchors').exists()  # the config still names the deleted anchor files
     results = {}
     for stitch in (0, 2):
-        out = run([tool_path('mmseg', 'test'), config, trained_upernet / 'iter_40.pth', '--work-dir',
-                   f'test{stitch}', '--cfg-options', f'model.backbone.stitch={stitch}'], workspace)
+        out = run([tool_path('mmseg', 'test'), UPERNET, trained_upernet / 'iter_40.pth', '--work-dir',
+                   f'test{stitch}', '--cfg-options', f'model.backbone.stitch={stitch}', *anchor_options], workspace)
         results[stitch] = metric(out, 'mIoU')
-    # The anchor stitch reproduces what validation during training measured for it.
+    # Equal to what validation measured with the anchor files present, at the end of training.
     final = [r for r in scalars(trained_upernet) if 'mIoU' in r][-1]
     assert results[0] == pytest.approx(final['stitch0/mIoU'], abs=0.01)
     assert all(0 < v <= 100 for v in results.values())
 
 
+def test_mmseg_inference_apis_need_only_the_trained_checkpoint(workspace, trained_upernet, anchor_options):
+    import numpy as np
+    from mmengine.config import Config
+    from mmseg.apis import MMSegInferencer, inference_model, init_model
+    cfg = Config.fromfile(UPERNET)
+    cfg.merge_from_dict(dict(o.split('=', 1) for o in anchor_options))
+    image = str(next((workspace / 'data/tiny/ade20k/images/validation').glob('*.jpg')))
+    model = init_model(cfg, str(trained_upernet / 'iter_40.pth'), device='cpu')
+    by_api = inference_model(model, image).pred_sem_seg.data.squeeze(0).numpy()
+    inferencer = MMSegInferencer(model=cfg, weights=str(trained_upernet / 'iter_40.pth'), device='cpu')
+    by_inferencer = inferencer(image, return_datasamples=True).pred_sem_seg.data.squeeze(0).numpy()
+    assert by_api.shape == by_inferencer.shape and by_api.ndim == 2
+    np.testing.assert_array_equal(by_api, by_inferencer)
+
+
 def test_resume_continues_training(workspace, trained_upernet):
-    config = SEG / 'upernet_snnetv2_tiny_ade20k-64x64.py'
-    out = run([tool_path('mmseg', 'train'), config, '--work-dir', 'upernet', '--resume',
+    out = run([tool_path('mmseg', 'train'), UPERNET, '--work-dir', 'upernet', '--resume',
                '--cfg-options', 'train_cfg.max_iters=45', 'train_cfg.val_interval=1000'], workspace)
     assert 'resumed epoch: 0, iter: 40' in out
     assert 'stitching layers already initialised (loaded), kept' in out
@@ -77,8 +103,7 @@ def test_setr_trains_and_tests_one_iteration(workspace, config):
 
 
 def test_torchrun_two_processes(workspace):
-    config = SEG / 'upernet_snnetv2_tiny_ade20k-64x64.py'
-    out = run([tool_path('mmseg', 'train'), config, '--work-dir', 'ddp', '--cfg-options',
+    out = run([tool_path('mmseg', 'train'), UPERNET, '--work-dir', 'ddp', '--cfg-options',
                'train_cfg.max_iters=4', 'train_cfg.val_interval=1000', 'default_hooks.logger.interval=1'],
               workspace, nproc=2)
     assert 'Distributed launcher: pytorch' in out or 'launcher: pytorch' in out
