@@ -1,13 +1,16 @@
 """Evaluate every stitch of a trained model: metric, FLOPs, params, latency, Pareto front, plot.
 
     python tools/test_stitches.py CONFIG CHECKPOINT [--stitches all | anchors | 0,5,17]
-        [--work-dir DIR] [--latency-iters N] [--resume] [--metric NAME] [--cfg-options ...]
+        [--work-dir DIR] [--latency-iters N] [--resume] [--metric NAME] [--compare PUBLISHED.json]
+        [--cfg-options ...]
     torchrun --nproc_per_node 8 tools/test_stitches.py CONFIG CHECKPOINT --launcher pytorch
 
 The config's own test loop and evaluator run once per stitch (mIoU for mmseg, bbox/segm mAP for
 mmdet, top-1/top-5 for mmpretrain, RMSE/abs_rel/delta1 for depth). Each finished stitch is
 appended to WORK_DIR/sweep_results.jsonl; a killed sweep continues with --resume. At the end
-WORK_DIR holds stitches.csv, stitches.json (with a "pareto" flag) and pareto.png.
+WORK_DIR holds stitches.csv, stitches.json (with a "pareto" flag) and pareto.png. Stitches can be
+named by official SN-Netv2 id (``--stitches official:29,official:30``); ``--compare`` draws a
+published table (tools/import_published.py) next to ours in pareto_compare.png.
 """
 from __future__ import annotations
 
@@ -19,8 +22,10 @@ from mmengine.logging import MMLogger
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from snnet_mm.evaluation.compare import plot_comparison, read_published
 from snnet_mm.evaluation.pareto import metric_names, primary_metric
 from snnet_mm.evaluation.sweep import StitchSweep, save_results
+from snnet_mm.interop.stitch_ids import parse_official
 from snnet_mm.stitching.stitch import parse_stitch_set
 
 
@@ -28,12 +33,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
-    parser.add_argument('--stitches', default='all', help="'all', 'anchors' or comma-separated indices")
+    parser.add_argument('--stitches', default='all',
+                        help="'all', 'anchors' or comma-separated indices (or official ids: official:29)")
     parser.add_argument('--work-dir', default='work_dirs/stitch_sweep')
     parser.add_argument('--latency-iters', type=int, default=10, help='timed passes per stitch (0: skip)')
     parser.add_argument('--warmup-iters', type=int, default=2)
     parser.add_argument('--resume', action='store_true', help='keep the stitches already in the results file')
     parser.add_argument('--metric', help='metric for the Pareto front (default: the primary one)')
+    parser.add_argument('--compare', help='published table (tools/import_published.py) to plot next to ours')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -52,8 +59,16 @@ def progress_logger(logger, metric_hint: str | None):
     return report
 
 
+def official_to_indices(spec: str, backbone) -> str:
+    """``--stitches`` with every ``official:N`` replaced by our index."""
+    depths, stitches = backbone.net.space.depths, backbone.stitches
+    return ','.join(str(parse_official(t.strip(), depths, stitches, '--stitches')) if t.strip().startswith('official:')
+                    else t for t in spec.split(','))
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     args = parse_args(argv)
+    published = read_published(args.compare) if args.compare else None  # fail before the sweep, not after
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -64,7 +79,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     logger = MMLogger.get_current_instance()
     sweep = StitchSweep(runner, args.work_dir, latency_iters=args.latency_iters, warmup_iters=args.warmup_iters)
-    stitches = parse_stitch_set(args.stitches, sweep.backbone.stitches)
+    stitches = parse_stitch_set(official_to_indices(args.stitches, sweep.backbone), sweep.backbone.stitches)
     records = sweep.run(stitches, resume=args.resume, progress=progress_logger(logger, args.metric))
     if runner.rank != 0:
         return records
@@ -74,6 +89,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
              sorted(front, key=lambda r: r['flops'])]
     logger.info(f'Pareto front ({metric}, {len(front)} of {len(records)} stitches):\n' + '\n'.join(lines))
     logger.info(f'wrote {paths["csv"]}, {paths["json"]} and {paths["png"]}')
+    if published is not None:
+        png = plot_comparison(records, published[0], metric, os.path.join(args.work_dir, 'pareto_compare.png'))
+        logger.info(f'wrote {png}: ours vs {published[1]}')
     return records
 
 

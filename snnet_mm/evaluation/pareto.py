@@ -11,7 +11,7 @@ _PRIMARY = ('mIoU', 'coco/bbox_mAP', 'coco/segm_mAP', 'bbox_mAP', 'accuracy/top1
 
 
 RECORD_KEYS = frozenset({'index', 'route', 'kind', 'flops', 'backbone_flops', 'params', 'latency_ms',
-                         'pareto', 'checkpoint'})
+                         'pareto', 'checkpoint', 'official_id'})
 
 
 def metric_names(records: Sequence[dict[str, Any]]) -> list[str]:

@@ -19,6 +19,7 @@ from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 
 from ..engine import find_stitched_backbone
+from ..interop.stitch_ids import official_ids
 from ..stitching.cost import FlopCounter
 from .pareto import metric_names, pareto_front, primary_metric
 from .plot import plot_front
@@ -55,6 +56,7 @@ class StitchSweep:
         self._first_batch = next(iter(runner.test_loop.dataloader))
         self._input_size, self._rest_flops = self._measure_rest_flops()
         self._rest_params = self._count_rest_params()
+        self._official_ids = official_ids(self.backbone.net.space.depths, self.backbone.stitches)
 
     # -------------------------------------------------------------- costs
     def _module(self):
@@ -117,7 +119,8 @@ class StitchSweep:
         metrics = self.runner.test_loop.run()
         cost = self.backbone.stitch_costs(self._input_size)[index]
         stitch = self.backbone.stitches[index]
-        record = dict(index=index, route=stitch.route, kind=stitch.kind, checkpoint=self.checkpoint,
+        record = dict(index=index, official_id=self._official_ids[index], route=stitch.route, kind=stitch.kind,
+                      checkpoint=self.checkpoint,
                       flops=cost.flops + (self._rest_flops or 0), backbone_flops=cost.flops,
                       params=cost.params + self._rest_params, latency_ms=self._latency_ms())
         record.update({k: f for k, v in metrics.items() if (f := _as_float(v)) is not None})

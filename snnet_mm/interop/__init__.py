@@ -4,11 +4,12 @@ Core-level (torch + timm only). Importing it registers the ``deit3_*_patch16_rel
 """
 from .convert import ConversionReport, OfficialInfo, official_to_ours, ours_to_official, unwrap_checkpoint
 from .relpos_vit import RelPosVisionTransformer
-from .stitch_ids import (OfficialStitch, official_id_map, official_stitches, official_to_ours as official_id_to_ours,
+from .stitch_ids import (OfficialStitch, official_id_map, official_ids, official_stitches,
+                         official_to_ours as official_id_to_ours,
                          ours_to_official as ours_to_official_id, parse_official)
 
 __all__ = [
-    'ConversionReport', 'OfficialInfo', 'OfficialStitch', 'RelPosVisionTransformer', 'official_id_map',
+    'ConversionReport', 'OfficialInfo', 'OfficialStitch', 'RelPosVisionTransformer', 'official_id_map', 'official_ids',
     'official_id_to_ours', 'official_stitches', 'official_to_ours', 'ours_to_official', 'ours_to_official_id',
     'parse_official', 'unwrap_checkpoint',
 ]

@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from ..stitching.selection import STRING_FORMS
 from ..stitching.stitch import Segment, Stitch, enumerate_stitches
 
 OFFICIAL_PREFIX = 'official:'
@@ -142,3 +143,31 @@ def parse_official(value: object, depths: Sequence[int], stitches: Sequence[Stit
         raise ValueError(f'{field_name}: official stitch {official} is not among these stitches (the official '
                          'code never trains it, or the selection leaves it out)')
     return index
+
+
+def official_ids(depths: Sequence[int], stitches: Sequence[Stitch]) -> list[int | None]:
+    """Official id of each of ``stitches`` (all ``None`` unless there are exactly two anchors)."""
+    if len(depths) != 2:
+        return [None] * len(stitches)
+    inverse = {i: o for o, i in official_id_map(depths, stitches).items() if i is not None}
+    return [inverse.get(i) for i in range(len(stitches))]
+
+
+def _depths_of(stitches: Sequence[Stitch]) -> tuple[int, ...]:
+    """Anchor depths as far as the routes show them (each anchor's deepest segment end)."""
+    ends: dict[int, int] = {}
+    for s in stitches:
+        for seg in s.segments:
+            ends[seg.anchor] = max(ends.get(seg.anchor, 0), seg.end)
+    return tuple(ends[a] for a in sorted(ends))
+
+
+def _official_form(arg: str, stitches: Sequence[Stitch], field_name: str) -> int:
+    """``STRING_FORMS['official']``: ``stitch='official:29'`` wherever a stitch is chosen."""
+    depths = _depths_of(stitches)
+    if len(depths) != 2:
+        raise ValueError(f"{field_name}: 'official:{arg}' needs two anchors, these stitches use {len(depths)}")
+    return parse_official(f'{OFFICIAL_PREFIX}{arg}', depths, stitches, field_name)
+
+
+STRING_FORMS.setdefault('official', _official_form)

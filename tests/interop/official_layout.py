@@ -57,10 +57,10 @@ def _rand(*shape, scale=0.2):
     return torch.randn(*shape) * scale
 
 
-def _stitch_layers(sd: dict, prefix: str, rank: int | None) -> None:
+def _stitch_layers(sd: dict, prefix: str, rank: int | None, depths: tuple[int, int] = (DS, DL)) -> None:
     ws, wl = WIDTHS
-    num_ls = sum(1 for c in configs(DS, DL) if c['comb'] == [1, 0])
-    for d, count, (fin, fout) in ((0, DS, (ws, wl)), (1, num_ls, (wl, ws))):
+    num_ls = sum(1 for c in configs(*depths) if c['comb'] == [1, 0])
+    for d, count, (fin, fout) in ((0, depths[0], (ws, wl)), (1, num_ls, (wl, ws))):
         for k in range(count):
             p = f'{prefix}stitch_layers.{d}.{k}.transform.'
             sd[p + 'weight'], sd[p + 'bias'] = _rand(fout, fin), _rand(fout)
@@ -68,11 +68,11 @@ def _stitch_layers(sd: dict, prefix: str, rank: int | None) -> None:
                 sd[p + 'lora_A'], sd[p + 'lora_B'] = _rand(rank, fin), _rand(fout, rank)
 
 
-def seg_state(rank: int | None = RANK) -> dict[str, torch.Tensor]:
+def seg_state(rank: int | None = RANK, depths: tuple[int, int] = (DS, DL), img: int = IMG) -> dict[str, torch.Tensor]:
     """Official segmentation state dict: mmseg MAE anchors, stitching layers, SETR-UP head keys."""
     sd: dict[str, torch.Tensor] = {}
-    gh, gw = GRID
-    for a, (depth, w) in enumerate(zip((DS, DL), WIDTHS)):
+    gh, gw = img // 16, img // 16
+    for a, (depth, w) in enumerate(zip(depths, WIDTHS)):
         p = f'backbone.anchors.{a}.'
         sd[p + 'cls_token'], sd[p + 'pos_embed'] = _rand(1, 1, w), _rand(1, gh * gw, w)
         sd[p + 'patch_embed.projection.weight'] = _rand(w, 3, 16, 16, scale=0.02)
@@ -88,7 +88,7 @@ def seg_state(rank: int | None = RANK) -> dict[str, torch.Tensor]:
             sd[q + 'gamma_1'], sd[q + 'gamma_2'] = 1 + _rand(w), 1 + _rand(w)
             sd[q + 'ffn.layers.0.0.weight'], sd[q + 'ffn.layers.0.0.bias'] = _rand(4 * w, w), _rand(4 * w)
             sd[q + 'ffn.layers.1.weight'], sd[q + 'ffn.layers.1.bias'] = _rand(w, 4 * w), _rand(w)
-    _stitch_layers(sd, 'backbone.', rank)
+    _stitch_layers(sd, 'backbone.', rank, depths)
     sd['decode_head.conv_seg.weight'], sd['decode_head.conv_seg.bias'] = _rand(5, 16, 1, 1), _rand(5)
     sd['auxiliary_head.0.conv_seg.weight'] = _rand(5, 16, 1, 1)
     return sd

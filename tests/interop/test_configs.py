@@ -1,0 +1,40 @@
+"""The configs for converted published models build (on the meta device) with the published settings."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip('mmseg')
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from upstream import CONFIGS, build_config_model  # noqa: E402
+
+from snnet_mm.interop.relpos_vit import RelPosVisionTransformer  # noqa: E402
+
+OFFICIAL = CONFIGS / 'official'
+
+
+@pytest.mark.parametrize('name, widths, rank, classes', [
+    ('setr-naive_snnetv2-official_deit3-s-l_ade20k-512x512.py', (384, 1024), 16, 150),
+    ('setr-naive_snnetv2-official_deit3-b-l_ade20k-512x512.py', (768, 1024), 4, 150),
+    ('setr-naive_snnetv2-official_deit3-s-l_coco-stuff10k-512x512.py', (384, 1024), 16, 171),
+    ('setr-naive_snnetv2-official_deit3-b-l_coco-stuff10k-512x512.py', (768, 1024), 4, 171),
+])
+def test_segmentation_configs(name, widths, rank, classes):
+    cfg, model = build_config_model(OFFICIAL / name, 'mmseg')
+    net = model.backbone.net
+    assert all(isinstance(a.model, RelPosVisionTransformer) for a in net.anchors)
+    assert tuple(a.width for a in net.anchors) == widths and net.num_stitches == 134
+    assert net.anchors[0].blocks[0].attn.window_size == (32, 32)
+    assert next(iter(net.stitch_layers.values())).rank == rank
+    assert cfg.model.test_cfg == dict(mode='slide', crop_size=(512, 512), stride=(341, 341))
+    assert model.decode_head.num_classes == classes
+
+
+def test_classification_config():
+    pytest.importorskip('mmpretrain')
+    cfg, model = build_config_model(OFFICIAL / 'snnetv2-official_deit3-s-l_in1k.py', 'mmpretrain')
+    assert model.backbone.net.num_stitches == 134
+    assert next(iter(model.backbone.net.stitch_layers.values())).rank == 64
+    assert cfg.test_dataloader.dataset.pipeline[1]['scale'] == 224

@@ -1,0 +1,121 @@
+"""Convert a published SN-Netv2 checkpoint (ziplab/SN-Netv2) to ours and check it against a config.
+
+    python tools/convert_official.py SRC DST --task seg|cls [--config CONFIG] [--merge-lora]
+        [--report REPORT.txt]
+
+Every key of SRC is mapped (or verified, or dropped with a reason) and listed; a key left over is
+an error. The converted state dict is then loaded strictly into the model of CONFIG (default: the
+matching config in configs/official/, chosen from the anchors' widths and the number of classes);
+any missing or unexpected key is an error. DST gets the checkpoint and DST.py (without the .pth)
+a config that inherits CONFIG with the converted LoRA rank, ready for upstream tools/test.py and
+tools/test_stitches.py. Official stitch ids: --cfg-options model.backbone.stitch=official:29.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+from pathlib import Path
+
+import torch
+from mmengine.config import Config
+
+import snnet_mm  # noqa: F401  (registers SNNetv2 and the relative-position anchors)
+from snnet_mm.interop import official_to_ours, unwrap_checkpoint
+from snnet_mm.interop.convert import OfficialInfo
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / 'configs' / 'official'
+_PAIRS = {(384, 1024): 's-l', (768, 1024): 'b-l'}
+_DATASETS = {150: 'ade20k', 171: 'coco-stuff10k'}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('src', help='official checkpoint (.pth)')
+    parser.add_argument('dst', help='converted checkpoint to write (.pth)')
+    parser.add_argument('--task', required=True, choices=['cls', 'seg'])
+    parser.add_argument('--config', help='our config the checkpoint must load into (default: from configs/official)')
+    parser.add_argument('--merge-lora', action='store_true',
+                        help='fold the low-rank updates into the stitching weights (full-rank layers)')
+    parser.add_argument('--report', help='also write the per-key report to this file')
+    return parser.parse_args(argv)
+
+
+def default_config(info: OfficialInfo) -> Path:
+    """The shipped config for a published model, from its widths and number of classes."""
+    pair = _PAIRS.get(info.widths)
+    if pair is None:
+        raise ValueError(f'--config: no shipped config for anchors of widths {info.widths}; pass --config')
+    if info.task == 'cls':
+        path = CONFIG_DIR / f'snnetv2-official_deit3-{pair}_in1k.py'
+    else:
+        dataset = _DATASETS.get(info.num_classes)
+        if dataset is None:
+            raise ValueError(f'--config: no shipped config for {info.num_classes} classes; pass --config')
+        path = CONFIG_DIR / f'setr-naive_snnetv2-official_deit3-{pair}_{dataset}-512x512.py'
+    if not path.exists():
+        raise ValueError(f'--config: no shipped config for {info}; pass --config')
+    return path
+
+
+def load_official(src: str) -> dict:
+    if not os.path.isfile(src):
+        raise ValueError(f'src: no such file {src!r}')
+    try:
+        return torch.load(src, map_location='cpu', weights_only=True)
+    except Exception:  # noqa: BLE001 - official checkpoints pickle mmengine/argparse objects in their metadata
+        print(f'note: {src} holds pickled objects besides tensors; loading it fully (trust the file)')
+        return torch.load(src, map_location='cpu', weights_only=False)
+
+
+def check_against_config(cfg: Config, state: dict) -> None:
+    """Build the model of ``cfg`` (on the meta device) and compare keys and shapes with ``state``."""
+    scope = cfg.get('default_scope') or 'mmengine'
+    if scope != 'mmengine':
+        importlib.import_module(f'{scope}.utils').register_all_modules()
+    registry = importlib.import_module(f'{scope}.registry').MODELS
+    for anchor in cfg.model.backbone.anchors:
+        anchor.pop('checkpoint', None)  # the converted checkpoint carries the anchors
+    with torch.device('meta'):
+        ours = registry.build(cfg.model).state_dict()
+    missing = sorted(set(ours) - set(state))
+    unexpected = sorted(set(state) - set(ours))
+    shapes = [f'{k}: {tuple(state[k].shape)} vs {tuple(v.shape)}' for k, v in ours.items()
+              if k in state and tuple(state[k].shape) != tuple(v.shape)]
+    if missing or unexpected or shapes:
+        raise ValueError(f'--config: the converted checkpoint does not fit the model: missing {missing[:8]}, '
+                         f'unexpected {unexpected[:8]}, shape mismatches {shapes[:5]}')
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    state, entry = unwrap_checkpoint(load_official(args.src))
+    ours, report, info = official_to_ours(state, args.task, merge_lora=args.merge_lora)
+    config = Path(args.config) if args.config else default_config(info)
+    rank = None if args.merge_lora else info.lora_rank
+    cfg = Config.fromfile(str(config))
+    cfg.merge_from_dict({'model.backbone.lora_rank': rank, 'model.backbone.lora_alpha': 1.0})
+    check_against_config(cfg, ours)
+
+    dst = Path(args.dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    meta = dict(converted_from=os.path.abspath(args.src), entry=entry, task=args.task, depths=info.depths,
+                widths=info.widths, lora_rank=rank, merged_lora=args.merge_lora, report=report.summary())
+    torch.save(dict(state_dict=ours, meta=meta), dst)
+    dst_cfg = dst.with_suffix('.py')
+    dst_cfg.write_text(f'# Converted from {args.src} by tools/convert_official.py; checkpoint {dst.name}.\n'
+                       f"_base_ = ['{config.resolve()}']\n\n"
+                       f'model = dict(backbone=dict(lora_rank={rank!r}, lora_alpha=1.0))\n'
+                       f"load_from = '{dst.resolve()}'\n")
+    lines = report.lines()
+    if args.report:
+        Path(args.report).write_text('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
+    print(f'{len(state)} official keys ({entry!r}): {report.summary()}; depths {info.depths}, widths {info.widths}, '
+          f'LoRA rank {info.lora_rank}{" (merged)" if args.merge_lora else ""}')
+    print(f'loads strictly into {config}; wrote {dst} and {dst_cfg}')
+    return dict(info=info, report=report, config=str(config), dst_config=str(dst_cfg))
+
+
+if __name__ == '__main__':
+    main()
