@@ -30,6 +30,9 @@ Loader = Callable[[str], Any]
 TIMM = 'timm'
 _HEAD_KEYS = frozenset({'head.weight', 'head.bias'})
 _RESAMPLED = frozenset({'pos_embed'})  # the filter resamples it to the model's grid
+# Relative position bias tables (SN-Netv2's MAE-style anchors, snnet_mm.interop.relpos_vit) a plain
+# DeiT3 checkpoint lacks: they start at zero, as in the official code.
+_ZERO_INIT = ('attn.relative_position_bias_table',)
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,13 @@ def _fit(model: VisionTransformer, state: dict[str, torch.Tensor], where: str,
     _check_shapes(model, state, where, field_name, before_filter=False)
     own = model.state_dict()
     state = {k: v for k, v in state.items() if not (k in _HEAD_KEYS and k in own and v.shape != own[k].shape)}
+    # A final norm / classifier the anchor is built without (dense-output anchors) is not used.
+    state = {k: v for k, v in state.items() if k in own or not k.startswith(('norm.', 'head.'))}
     missing, unexpected = model.load_state_dict(state, strict=False)
+    zero = [k for k in missing if k.endswith(_ZERO_INIT)]
+    if zero:
+        logger.info('%s: %s has no relative position bias; %d tables stay zero', field_name, where, len(zero))
+        missing = [k for k in missing if k not in zero]
     if set(missing) - _HEAD_KEYS or unexpected:
         raise ValueError(f'{field_name}: {where!r} does not match the anchor: missing keys '
                          f'{sorted(missing)[:5]}, unexpected keys {sorted(unexpected)[:5]}')

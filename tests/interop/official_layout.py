@@ -94,11 +94,12 @@ def seg_state(rank: int | None = RANK, depths: tuple[int, int] = (DS, DL), img: 
     return sd
 
 
-def cls_state(rank: int | None = RANK, num_classes: int = 7) -> dict[str, torch.Tensor]:
+def cls_state(rank: int | None = RANK, num_classes: int = 7,
+              depths: tuple[int, int] = (DS, DL)) -> dict[str, torch.Tensor]:
     """Official classification state dict: DeiT3 ``vit_models`` anchors and stitching layers."""
     sd: dict[str, torch.Tensor] = {}
     gh, gw = GRID
-    for a, (depth, w) in enumerate(zip((DS, DL), WIDTHS)):
+    for a, (depth, w) in enumerate(zip(depths, WIDTHS)):
         p = f'anchors.{a}.'
         sd[p + 'cls_token'], sd[p + 'pos_embed'] = _rand(1, 1, w), _rand(1, gh * gw, w)
         sd[p + 'patch_embed.proj.weight'], sd[p + 'patch_embed.proj.bias'] = _rand(w, 3, 16, 16, scale=0.02), _rand(w)
@@ -113,7 +114,7 @@ def cls_state(rank: int | None = RANK, num_classes: int = 7) -> dict[str, torch.
             sd[q + 'mlp.fc2.weight'], sd[q + 'mlp.fc2.bias'] = _rand(w, 4 * w), _rand(w)
         sd[p + 'norm.weight'], sd[p + 'norm.bias'] = 1 + _rand(w), _rand(w)
         sd[p + 'head.weight'], sd[p + 'head.bias'] = _rand(num_classes, w), _rand(num_classes)
-    _stitch_layers(sd, '', rank)
+    _stitch_layers(sd, '', rank, depths)
     return sd
 
 

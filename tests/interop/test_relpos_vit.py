@@ -60,3 +60,16 @@ def test_a_different_grid_is_a_value_error():
 def test_no_hub_weights():
     with pytest.raises(ValueError, match='pretrained'):
         timm.create_model('deit3_small_patch16_relpos', pretrained=True, **TINY)
+
+
+def test_a_plain_deit3_checkpoint_loads_with_zero_bias_tables(tmp_path):
+    from snnet_mm.stitching.checkpoint import load_anchor_weights
+    plain = timm.create_model('deit3_small_patch16_224', **TINY).eval()
+    torch.save(plain.state_dict(), tmp_path / 'deit3.pth')
+    relpos = timm.create_model('deit3_small_patch16_relpos', **TINY).eval()
+    report = load_anchor_weights(relpos, str(tmp_path / 'deit3.pth'), 'anchors[0].checkpoint')
+    assert report.missing == () and report.unexpected == ()  # no final norm / head: ignored
+    assert all(not b.attn.relative_position_bias_table.any() for b in relpos.blocks)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(relpos.forward_features(x), plain.blocks(plain._pos_embed(plain.patch_embed(x))))

@@ -119,3 +119,16 @@ def test_backbone_takes_an_official_stitch_id():
     assert SNNetv2(anchors, out_indices=(1, 3), stitch='official:4').current_stitch == 3
     with pytest.raises(ValueError, match='stitch: official stitch 3 is not among'):
         SNNetv2(anchors, out_indices=(1, 3), stitch='official:3')
+
+
+def test_convert_official_classifier(tmp_path):
+    pytest.importorskip('mmpretrain')
+    official = ol.cls_state(rank=4, num_classes=5, depths=(2, 4))
+    torch.save(dict(model=official, epoch=49), tmp_path / 'official.pth')
+    tiny = CONFIGS / 'official' / 'snnetv2-official_tiny_imagenet-32px.py'
+    result = load_tool('convert_official').main([str(tmp_path / 'official.pth'), str(tmp_path / 'ours.pth'),
+                                                 '--task', 'cls', '--config', str(tiny)])
+    # Every key but the never-trained SL layer (no dense outputs project through it) is mapped.
+    assert result['report'].consumed == set(official)
+    assert {k for k, _ in result['report'].dropped} == {'stitch_layers.0.1.transform.' + p
+                                                        for p in ('weight', 'bias', 'lora_A', 'lora_B')}
