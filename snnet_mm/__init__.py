@@ -2,19 +2,31 @@
 
 The core engine (``snnet_mm.stitching``) needs only torch and timm. When MMEngine is
 installed, importing the package also registers the OpenMMLab adapters (the ``SNNetv2``
-backbone, hooks, necks and heads) and makes ``--resume`` work with ``weights_only`` loading.
+backbone, hooks, loops, necks, heads, the layer-decay optimiser constructor), the
+``snnet_mm::`` config prefix, and applies the compatibility patches of ``snnet_mm.compat``
+(``SNNET_MM_NO_COMPAT=1`` turns them off). Heavy modules (timm, mmseg's model zoo) are
+imported when first used, not at registration.
 """
+from __future__ import annotations
+
+import importlib
 from importlib.util import find_spec
 
-from .stitching import AnchorSpec, Stitch, StitchCost, StitchedViT, enumerate_stitches
-from . import interop  # noqa: F401  (registers the relative-position DeiT3 anchors in timm)
-
 __version__ = '0.1.0'
-__all__ = ['AnchorSpec', 'Stitch', 'StitchCost', 'StitchedViT', 'enumerate_stitches', '__version__']
+_CORE = ('AnchorSpec', 'Stitch', 'StitchCost', 'StitchedViT', 'enumerate_stitches')
+__all__ = [*_CORE, '__version__']
 
 if find_spec('mmengine') is not None:
-    from . import compat  # noqa: F401  (registers safe globals for checkpoint loading)
+    from . import compat, mim
     from .engine import StitchSamplingHook  # noqa: F401
     from .models import SNNetv2  # noqa: F401
 
+    compat.apply()
+    mim.register_config_package()
     __all__ += ['SNNetv2', 'StitchSamplingHook']
+
+
+def __getattr__(name: str):
+    if name in _CORE:  # the core engine imports timm: only when asked for
+        return getattr(importlib.import_module(f'{__name__}.stitching'), name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

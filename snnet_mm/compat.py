@@ -13,11 +13,15 @@ only plain data types are allow-listed.
 ``torch.cuda.set_device`` and wraps models in DDP with ``device_ids=[LOCAL_RANK]``; both fail
 without a GPU. Without CUDA, the launcher skips ``set_device`` and uses gloo (NCCL needs
 CUDA), and DDP gets no ``device_ids`` for CPU modules. Nothing changes where CUDA is available.
+
+``apply()`` (called by ``import snnet_mm``) applies each patch once and logs one line per patch;
+with the environment variable ``SNNET_MM_NO_COMPAT=1`` it applies none.
 """
 from __future__ import annotations
 
 import functools
 import logging
+import os
 from typing import Any
 
 import mmengine.dist.utils as dist_utils
@@ -92,5 +96,33 @@ def patch_cpu_distributed() -> None:
         MMDistributedDataParallel.__init__._snnet_mm = True
 
 
-patch_checkpoint_loading()
-patch_cpu_distributed()
+PATCHES = {
+    'checkpoint_loading': (patch_checkpoint_loading,
+                           'HistoryBuffer pickled by value, plain data types allow-listed for '
+                           'weights_only checkpoint loading (--resume on torch >= 2.6)'),
+    'cpu_distributed': (patch_cpu_distributed,
+                        'pytorch launcher uses gloo and DDP wraps CPU modules when no CUDA device exists'),
+}
+DISABLE_ENV = 'SNNET_MM_NO_COMPAT'
+_applied: set[str] = set()
+
+
+def disabled() -> bool:
+    """Whether ``SNNET_MM_NO_COMPAT`` turns the patches off."""
+    return os.environ.get(DISABLE_ENV, '').strip().lower() not in ('', '0', 'false', 'no')
+
+
+def apply() -> list[str]:
+    """Apply every patch not applied yet (one log line each); none with ``SNNET_MM_NO_COMPAT=1``."""
+    if disabled():
+        return []
+    done = []
+    for name, (patch, what) in PATCHES.items():
+        if name in _applied:
+            continue
+        patch()
+        _applied.add(name)
+        done.append(name)
+        print_log(f'snnet_mm compat: {what} ({DISABLE_ENV}=1 turns this off)', logger='current',
+                  level=logging.INFO)
+    return done

@@ -1,7 +1,7 @@
 """``SNNetv2``: the stitched ViT as an MMEngine backbone (registered in the root registry)."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import torch
 from mmengine.model import BaseModule
@@ -10,9 +10,12 @@ from mmengine.registry import MODELS
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from ..evaluation.stitch_choice import pick_from_results
-from ..stitching import KINDS, Stitch, StitchCost, StitchedViT
-from ..stitching.export import ExportedStitch
 from ..stitching.selection import pick_within_gflops, resolve_stitch
+from ..stitching.stitch import KINDS, Stitch
+
+if TYPE_CHECKING:
+    from ..stitching import StitchCost
+    from ..stitching.export import ExportedStitch
 
 
 def _read_uri(uri: str) -> Any:
@@ -69,6 +72,7 @@ class SNNetv2(BaseModule):
             init_cfg: dict | list | None = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
+        from ..stitching import StitchedViT  # imports timm: only when a model is built
         if dynamic_img_size is None:
             dynamic_img_size = out_indices is not None
         self.net = StitchedViT(

@@ -48,7 +48,7 @@ class SizedFeatureFusionBlock(FeatureFusionBlock):
         return self.project(x)
 
 
-@MODELS.register_module()
+@MODELS.register_module(force=True)  # replaces the lazy entry of snnet_mm.models
 class DPTDepthHead(BaseDecodeHead):
     """DPT depth head: reassemble four ViT outputs, fuse them top-down, regress depth.
 

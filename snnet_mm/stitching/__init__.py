@@ -1,13 +1,20 @@
-"""Core stitching engine: imports only torch and timm."""
-from .anchor import Anchor, AnchorSpec
-from .cost import StitchCost, stitch_costs
-from .export import ExportedStitch
-from .layers import StitchingLinear
-from .network import StitchedViT
-from .stitch import KINDS, LayerSpec, Segment, Stitch, StitchSpace, enumerate_stitches
+"""Core stitching engine: imports only torch and timm (each when first used)."""
+from __future__ import annotations
 
-__all__ = [
-    'Anchor', 'AnchorSpec', 'ExportedStitch', 'KINDS', 'LayerSpec', 'Segment', 'Stitch',
-    'StitchCost', 'StitchSpace', 'StitchedViT', 'StitchingLinear', 'enumerate_stitches',
-    'stitch_costs',
-]
+import importlib
+
+_EXPORTS = {
+    'Anchor': 'anchor', 'AnchorSpec': 'anchor', 'StitchCost': 'cost', 'stitch_costs': 'cost',
+    'ExportedStitch': 'export', 'StitchingLinear': 'layers', 'StitchedViT': 'network',
+    'KINDS': 'stitch', 'LayerSpec': 'stitch', 'Segment': 'stitch', 'Stitch': 'stitch',
+    'StitchSpace': 'stitch', 'enumerate_stitches': 'stitch',
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    # Lazy so that registering the OpenMMLab adapters does not import timm (and torchvision).
+    if name in _EXPORTS:
+        importlib.import_module('snnet_mm.interop.relpos_vit')  # registers its timm anchors
+        return getattr(importlib.import_module(f'{__name__}.{_EXPORTS[name]}'), name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -1,0 +1,63 @@
+"""A non-editable install (built wheel) trains and tests a user config from an empty directory."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from upstream import metric
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+NOT_SOURCES = ('.git', '.venv', 'build', 'dist', 'work_dirs', 'data', '*.egg-info', '__pycache__', '.pytest_cache')
+USER_CONFIG = """_base_ = ['snnet_mm::segmentation/upernet_snnetv2_tiny_ade20k-64x64.py']
+data_root = 'tiny_ade'
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters=4, val_interval=4)
+default_hooks = dict(checkpoint=dict(interval=4))
+"""
+
+
+def run(cmd: list[str], cwd: Path, env: dict) -> str:
+    result = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True,
+                            timeout=900)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    return output
+
+
+@pytest.fixture(scope='module')
+def installed(tmp_path_factory) -> Path:
+    """The wheel built from a copy of the sources, installed with ``pip --target``."""
+    tmp = tmp_path_factory.mktemp('wheel')
+    source = tmp / 'src'
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(*NOT_SOURCES))
+    pip = [sys.executable, '-m', 'pip', '--disable-pip-version-check']
+    env = {**os.environ, 'PYTHONPATH': ''}
+    run([*pip, 'wheel', '-q', '--no-deps', '--no-build-isolation', '-w', tmp / 'dist', source], tmp, env)
+    (wheel,) = (tmp / 'dist').glob('snnet_mm-*.whl')
+    run([*pip, 'install', '-q', '--no-deps', '--target', tmp / 'site', wheel], tmp, env)
+    return tmp / 'site'
+
+
+def test_installed_snnet_trains_and_tests_a_user_config(installed, tmp_path):
+    env = {**os.environ, 'PYTHONPATH': str(installed), 'OMP_NUM_THREADS': '1'}
+    snnet = installed / 'bin' / 'snnet'
+    where = run([sys.executable, '-c', 'import snnet_mm; print(snnet_mm.__file__)'], tmp_path, env)
+    assert where.strip().splitlines()[-1].startswith(str(installed))
+    assert not (installed / 'snnet_mm' / '.mim' / 'configs').is_symlink()  # real copies in the wheel
+    (tmp_path / 'my_config.py').write_text(USER_CONFIG)
+    run([snnet, 'tiny-data', 'ade20k', 'tiny_ade'], tmp_path, env)
+    run([snnet, 'train', 'mmseg', 'my_config.py', '--work-dir', 'wd'], tmp_path, env)
+    assert (tmp_path / 'wd' / 'iter_4.pth').is_file()
+    output = run([snnet, 'test', 'mmseg', 'my_config.py', 'wd/iter_4.pth',
+                  '--cfg-options', 'model.backbone.stitch=2'], tmp_path, env)
+    assert metric(output, 'mIoU') >= 0
+    assert "snnet_mm is not installed" not in output and 'Failed to search registry' not in output
+    assert 'usage: snnet flops' in run([snnet, 'flops', '--help'], tmp_path, env)

@@ -1,0 +1,70 @@
+"""``import snnet_mm`` registers everything, imports only what registration needs, logs its patches."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip('mmengine')
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+REGISTERED = """
+import sys
+import snnet_mm
+from mmengine.registry import HOOKS, LOOPS, MODELS
+for registry, name in ((MODELS, 'SNNetv2'), (MODELS, 'SimpleFeaturePyramid'), (MODELS, 'LN2d'),
+                       (MODELS, 'DPTDepthHead'), (HOOKS, 'StitchSamplingHook'), (LOOPS, 'StitchValLoop')):
+    assert registry.get(name) is not None, name
+print('LOADED', sorted(m for m in ('timm', 'torchvision', 'mmseg', 'mmdet', 'mmpretrain') if m in sys.modules))
+"""
+
+
+def python(code: str, **env: str) -> str:
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, 'PYTHONPATH': ROOT, **env})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def test_import_registers_everything_without_heavy_imports():
+    assert 'LOADED []' in python(REGISTERED)
+
+
+def test_lazy_entry_builds_the_real_class_from_the_mmseg_scope():
+    code = """
+import torch, snnet_mm
+from mmseg.registry import MODELS
+from mmseg.utils import register_all_modules
+register_all_modules()
+head = MODELS.build(dict(type='DPTDepthHead', in_channels=32, channels=16, post_process_channels=(8, 16, 32, 32),
+                         readout_type='ignore', patch_size=16, min_depth=1e-3, max_depth=10.0))
+from snnet_mm.models import DPTDepthHead
+assert type(head) is DPTDepthHead and MODELS.get('DPTDepthHead') is DPTDepthHead
+print('OK')
+"""
+    assert 'OK' in python(code)
+    direct = """
+import snnet_mm
+from mmengine.registry import MODELS
+import snnet_mm.models.dpt_depth_head as module  # imported directly: replaces the lazy entry
+assert MODELS.get('DPTDepthHead') is module.DPTDepthHead
+print('OK')
+"""
+    assert 'OK' in python(direct)
+
+
+def test_compat_patches_log_once_each_and_can_be_turned_off():
+    code = """
+import snnet_mm, snnet_mm.compat as compat
+from mmengine.logging.history_buffer import HistoryBuffer
+assert compat.apply() == []  # already applied: nothing again, nothing logged again
+print('PATCHED', HistoryBuffer.__getstate__ is compat._history_buffer_getstate)
+"""
+    output = python(code)
+    assert 'PATCHED True' in output
+    for _, what in __import__('snnet_mm.compat', fromlist=['PATCHES']).PATCHES.values():
+        assert output.count(f'snnet_mm compat: {what}') == 1
+    output = python(code.replace('== []', '== [] and compat.disabled()'), SNNET_MM_NO_COMPAT='1')
+    assert 'PATCHED False' in output and 'snnet_mm compat' not in output
