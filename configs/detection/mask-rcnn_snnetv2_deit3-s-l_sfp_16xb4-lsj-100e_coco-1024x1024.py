@@ -49,26 +49,20 @@ model = dict(
         mask_head=dict(norm_cfg=norm_cfg)))
 
 # ViTDet's layer-wise lr decay: lr x rate ** (num_layers + 1 - layer), with the patch/position
-# embedding at layer 0 and block i at layer i + 1 (num_layers = 24, DeiT3-L). DeiT3-S block i
-# takes the DeiT3-L layer at the same relative depth, 2 * (i + 1), as the stitching map does
-# (0.8 ** 2 = 0.64 per small block, near ViTDet-B's 0.7 for 12 blocks). Stitching layers, pyramid
-# and heads train at the full rate. No weight decay on norms, position embeddings, class tokens.
+# embedding at layer 0 and block i at layer i + 1 (num_layers = 24, DeiT3-L), from
+# SNNetv2.get_layer_depth through snnet_mm's root LayerDecayOptimWrapperConstructor: DeiT3-S block i
+# takes the DeiT3-L layer at the same relative depth, 2 * (i + 1) (0.8 ** 2 = 0.64 per small
+# block, near ViTDet-B's 0.7 for 12 blocks), a stitching layer the layer after its jump point;
+# pyramid and heads train at the full rate. No weight decay on norms, position embeddings, class tokens.
 layer_decay_rate = 0.8
 paramwise_cfg = dict(
-    norm_decay_mult=0.0,  # pyramid and head norms (custom keys below cover the backbone)
-    custom_keys={
-        **{f'backbone.net.anchors.{a}.model.{name}': dict(lr_mult=layer_decay_rate ** 25, decay_mult=decay)
-           for a in (0, 1) for name, decay in (('patch_embed', 1.0), ('pos_embed', 0.0), ('cls_token', 0.0))},
-        **{f'backbone.net.anchors.1.model.blocks.{i}.{part}': dict(lr_mult=layer_decay_rate ** (24 - i),
-                                                                   decay_mult=decay)
-           for i in range(24) for part, decay in (('', 1.0), ('norm', 0.0))},
-        **{f'backbone.net.anchors.0.model.blocks.{i}.{part}': dict(lr_mult=layer_decay_rate ** (23 - 2 * i),
-                                                                   decay_mult=decay)
-           for i in range(12) for part, decay in (('', 1.0), ('norm', 0.0))},
-    })
+    layer_decay_rate=layer_decay_rate,
+    norm_decay_mult=0.0,
+    custom_keys={'.pos_embed': dict(decay_mult=0.0), '.cls_token': dict(decay_mult=0.0)})
 optim_wrapper = dict(
     _delete_=True,
     type='AmpOptimWrapper',
+    constructor='LayerDecayOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.1),
     paramwise_cfg=paramwise_cfg)
 

@@ -54,23 +54,15 @@ val_evaluator = dict(ann_file=data_root + 'annotations/instances_val2017.json')
 test_evaluator = val_evaluator
 
 # Plain fp32 AdamW (AMP needs a GPU); the same layer-wise decay over the tiny depths 4 and 2.
-layer_decay_rate = 0.8
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
+    constructor='LayerDecayOptimWrapperConstructor',
     optimizer=dict(type='AdamW', lr=8e-3, betas=(0.9, 0.999), weight_decay=0.05),
     paramwise_cfg=dict(
+        layer_decay_rate=0.8,
         norm_decay_mult=0.0,
-        custom_keys={
-            **{f'backbone.net.anchors.{a}.model.{name}': dict(lr_mult=layer_decay_rate ** 5, decay_mult=decay)
-               for a in (0, 1) for name, decay in (('patch_embed', 1.0), ('pos_embed', 0.0), ('cls_token', 0.0))},
-            **{f'backbone.net.anchors.1.model.blocks.{i}.{part}': dict(lr_mult=layer_decay_rate ** (4 - i),
-                                                                       decay_mult=decay)
-               for i in range(4) for part, decay in (('', 1.0), ('norm', 0.0))},
-            **{f'backbone.net.anchors.0.model.blocks.{i}.{part}': dict(lr_mult=layer_decay_rate ** (3 - 2 * i),
-                                                                       decay_mult=decay)
-               for i in range(2) for part, decay in (('', 1.0), ('norm', 0.0))},
-        }))
+        custom_keys={'.pos_embed': dict(decay_mult=0.0), '.cls_token': dict(decay_mult=0.0)}))
 max_iters = 30
 interval = 30
 train_cfg = dict(max_iters=max_iters, val_interval=interval)

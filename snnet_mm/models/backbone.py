@@ -147,6 +147,28 @@ class SNNetv2(BaseModule):
     def stitching_initialised(self) -> bool:
         return self.net.stitching_initialised
 
+    def get_layer_depth(self, param_name: str, prefix: str = '') -> tuple[int, int]:
+        """``(layer id, number of layers)`` of a parameter, for layer-wise lr decay.
+
+        The interface of mmpretrain's backbones (``LearningRateDecayOptimWrapperConstructor``,
+        and snnet_mm's root ``LayerDecayOptimWrapperConstructor`` for mmseg/mmdet). The scale is
+        the most expensive anchor's: embeddings 0, its block ``i`` ``i + 1``, other anchors'
+        blocks at their relative depth in it, stitching layers after their jump point, the rest
+        (heads, necks, parameters not under ``prefix``) last. See ``stitching/layer_depth.py``.
+
+        Args:
+            param_name: Parameter name in the whole model (e.g. ``backbone.net.anchors.0...``).
+            prefix: This backbone's name prefix in the whole model (e.g. ``'backbone.'``).
+        """
+        from ..stitching.layer_depth import layer_depths
+        cache = self.__dict__.get('_layer_depths')
+        if cache is None:
+            cache = self.__dict__['_layer_depths'] = layer_depths(self.net, 'net.')
+        depths, num_layers = cache
+        if not param_name.startswith(prefix):
+            return num_layers - 1, num_layers
+        return depths.get(param_name[len(prefix):], num_layers - 1), num_layers
+
     def forward(self, x: torch.Tensor) -> tuple[Any, ...]:
         """Dense outputs of the current stitch as a tuple, or ``(logits,)``."""
         out = self.net(x)

@@ -28,15 +28,16 @@ def build_model(path: Path):
 def param_groups(cfg, model) -> dict[str, dict]:
     """Parameter name -> its optimizer group (lr, weight_decay), as the config's optimizer builds it."""
     from mmengine.logging import MMLogger
-    from mmengine.optim import DefaultOptimWrapperConstructor
+    from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
     wrapper = dict(cfg.optim_wrapper)
     paramwise = wrapper.pop('paramwise_cfg')
+    constructor = OPTIM_WRAPPER_CONSTRUCTORS.get(wrapper.pop('constructor', 'DefaultOptimWrapperConstructor'))
     wrapper['type'] = 'OptimWrapper'  # AmpOptimWrapper needs a GPU; the groups are the same
     logger = MMLogger.get_current_instance()
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        optimizer = DefaultOptimWrapperConstructor(wrapper, paramwise)(model).optimizer
+        optimizer = constructor(wrapper, paramwise)(model).optimizer
     finally:
         logger.setLevel(level)
     names = {id(p): n for n, p in model.named_parameters()}
@@ -116,9 +117,10 @@ def test_full_recipe_is_vitdets_with_stitch_aware_layer_decay():
     assert groups[large + 'blocks.5.norm1.weight']['weight_decay'] == 0
     assert groups[large + 'blocks.5.norm1.weight']['lr'] == pytest.approx(lr * 0.8 ** 19)
     assert groups[large + 'blocks.5.mlp.fc1.weight']['weight_decay'] == 0.1
-    # New parameters at the full rate: stitching layers, pyramid, heads; no decay on their norms.
-    stitch = next(n for n in groups if n.startswith('backbone.net.stitch_layers.') and n.endswith('lora_b'))
-    assert groups[stitch]['lr'] == lr
+    # Stitching layers after their jump point (DeiT3-L boundary B: layer B + 1); pyramid and heads
+    # at the full rate, no decay on their norms.
+    assert groups['backbone.net.stitch_layers.a0_to_a1_at4.lora_b']['lr'] == pytest.approx(lr * 0.8 ** 16)
+    assert groups['backbone.net.stitch_layers.a1_to_a0_at10.bias']['lr'] == pytest.approx(lr * 0.8 ** 4)
     norm = next(n for n, m in model.named_modules() if n.startswith('neck.') and type(m).__name__ == 'LayerNorm2d')
     assert groups[f'{norm}.weight']['lr'] == lr and groups[f'{norm}.weight']['weight_decay'] == 0
     assert groups['roi_head.bbox_head.shared_convs.0.conv.weight']['weight_decay'] == 0.1
