@@ -63,9 +63,9 @@ fi
 step "install mmcv $MMCV_VERSION"
 "${PIP[@]}" install -q --no-deps --force-reinstall "$WHEEL_DIR"/mmcv-*.whl
 
-step "install mmsegmentation, mmdet, mmpretrain, timm, fvcore, scikit-learn"
+step "install mmsegmentation, mmdet, mmpretrain, timm, fvcore, scikit-learn, tensorboard"
 "${PIP[@]}" install -q "mmsegmentation==1.2.2" "mmdet==3.3.0" "mmpretrain==1.2.0" \
-  ftfy regex timm fvcore scikit-learn "setuptools<80"
+  ftfy regex timm fvcore scikit-learn tensorboard "setuptools<80"
 
 step "install snnet_mm (editable) with test extras"
 "${PIP[@]}" install -q --no-build-isolation -e "$REPO[test]"

@@ -2,7 +2,7 @@
 
     python tools/test_stitches.py CONFIG CHECKPOINT [--stitches all | anchors | 0,5,17]
         [--work-dir DIR] [--latency-iters N] [--resume] [--metric NAME] [--compare PUBLISHED.json]
-        [--cfg-options ...]
+        [--quiet] [--cfg-options ...]
     torchrun --nproc_per_node 8 tools/test_stitches.py CONFIG CHECKPOINT --launcher pytorch
 
 The config's own test loop and evaluator run once per stitch (mIoU for mmseg, bbox/segm mAP for
@@ -10,7 +10,10 @@ mmdet, top-1/top-5 for mmpretrain, RMSE/abs_rel/delta1 for depth). Each finished
 appended to WORK_DIR/sweep_results.jsonl; a killed sweep continues with --resume. At the end
 WORK_DIR holds stitches.csv, stitches.json (with a "pareto" flag) and pareto.png. Stitches can be
 named by official SN-Netv2 id (``--stitches official:29,official:30``); ``--compare`` draws a
-published table (tools/import_published.py) next to ours in pareto_compare.png.
+published table (tools/import_published.py) next to ours in pareto_compare.png. A progress bar
+with ETA runs on stderr (not with --quiet), the log keeps one line per stitch, per-class tables
+go to WORK_DIR/per_class/stitch_<i>.txt, and the table and Pareto figure also go to the config's
+visualizer backends (TensorBoard, W&B, ...) as sweep/<metric> per stitch index and an image.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from snnet_mm.evaluation.compare import plot_comparison, read_published
-from snnet_mm.evaluation.pareto import metric_names, primary_metric
+from snnet_mm.evaluation.reporting import publish, sweep_progress
 from snnet_mm.evaluation.sweep import StitchSweep, save_results
 from snnet_mm.interop.stitch_ids import parse_official
 from snnet_mm.stitching.stitch import parse_stitch_set
@@ -41,22 +44,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--resume', action='store_true', help='keep the stitches already in the results file')
     parser.add_argument('--metric', help='metric for the Pareto front (default: the primary one)')
     parser.add_argument('--compare', help='published table (tools/import_published.py) to plot next to ours')
+    parser.add_argument('--quiet', action='store_true', help='no progress bar (the log keeps a line per stitch)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
-
-
-def progress_logger(logger, metric_hint: str | None):
-    def report(k: int, n: int, record: dict) -> None:
-        bar = '#' * round(20 * k / n) + '.' * (20 - round(20 * k / n))
-        shown = metric_hint or primary_metric(metric_names([record]) or ['-'])
-        value = f' {shown}={record[shown]:.3f}' if shown in record else ''
-        logger.info(f'[{bar}] {k}/{n} stitch {record["index"]} {record["route"]}:{value} '
-                    f'{record["flops"] / 1e9:.2f} GFLOPs')
-    return report
 
 
 def official_to_indices(spec: str, backbone) -> str:
@@ -80,7 +74,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     logger = MMLogger.get_current_instance()
     sweep = StitchSweep(runner, args.work_dir, latency_iters=args.latency_iters, warmup_iters=args.warmup_iters)
     stitches = parse_stitch_set(official_to_indices(args.stitches, sweep.backbone), sweep.backbone.stitches)
-    records = sweep.run(stitches, resume=args.resume, progress=progress_logger(logger, args.metric))
+    progress = sweep_progress(len(stitches), logger=logger, metric=args.metric, quiet=args.quiet)
+    records = sweep.run(stitches, resume=args.resume, progress=progress)
     if runner.rank != 0:
         return records
     records, metric, paths = save_results(records, args.work_dir, args.metric)
@@ -88,7 +83,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     lines = [f'{r["index"]:>5}  {r["route"]:<34} {r["flops"] / 1e9:9.2f} GFLOPs  {r[metric]:8.3f}' for r in
              sorted(front, key=lambda r: r['flops'])]
     logger.info(f'Pareto front ({metric}, {len(front)} of {len(records)} stitches):\n' + '\n'.join(lines))
-    logger.info(f'wrote {paths["csv"]}, {paths["json"]} and {paths["png"]}')
+    publish(records, metric, paths['png'], runner.visualizer)
+    logger.info(f'wrote {paths["csv"]}, {paths["json"]} and {paths["png"]}; per-class tables (if the '
+                f'evaluator prints them) in {os.path.join(args.work_dir, "per_class")}')
     if published is not None:
         png = plot_comparison(records, published[0], metric, os.path.join(args.work_dir, 'pareto_compare.png'))
         logger.info(f'wrote {png}: ours vs {published[1]}')

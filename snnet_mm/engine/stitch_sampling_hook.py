@@ -40,7 +40,9 @@ class StitchSamplingHook(Hook):
     uniformly among all stitches. The draw depends only on the seed (rank 0's runner seed by
     default) and the iteration, so all ranks train the same stitch and a resumed run continues
     the same sequence. ``train/stitch`` and ``train/stitch_gflops`` are logged through the
-    message hub (text log and visualizer backends). After training the backbone is set back
+    message hub (text log and visualizer backends), and so is ``train/loss/group_<g>``: the
+    running loss of FLOPs group ``g`` (0 = cheapest), updated on the iterations that train one
+    of its stitches and averaged over the log processor's window (are the cheap stitches learning?). After training the backbone is set back
     to its default stitch (``model.backbone.stitch``, the large anchor unless configured).
 
     Args:
@@ -79,6 +81,7 @@ class StitchSamplingHook(Hook):
         self.sampler: StitchSampler | None = None
         self._backbone: SNNetv2 | None = None
         self.gflops: list[float] = []
+        self._group_of: dict[int, int] = {}
 
     # ------------------------------------------------------------------ hooks
     def before_train(self, runner) -> None:
@@ -113,6 +116,13 @@ class StitchSamplingHook(Hook):
         runner.message_hub.update_scalar('train/stitch', index)
         runner.message_hub.update_scalar('train/stitch_gflops', self.gflops[index])
 
+    def after_train_iter(self, runner, batch_idx: int, data_batch: Any = None, outputs: Any = None) -> None:
+        loss = outputs.get('loss') if isinstance(outputs, dict) else None
+        if loss is not None:
+            group = self._group_of[self._backbone.current_stitch]
+            value = float(loss.detach()) if hasattr(loss, 'detach') else float(loss)
+            runner.message_hub.update_scalar(f'train/loss/group_{group}', value)
+
     def after_train(self, runner) -> None:
         self._backbone.set_stitch(self._backbone.default_stitch)
 
@@ -131,7 +141,9 @@ class StitchSamplingHook(Hook):
             shared = [runner.seed]
             broadcast_object_list(shared, src=0)
             seed = shared[0]
-        return StitchSampler(groups, strategy=self.strategy, seed=seed)
+        sampler = StitchSampler(groups, strategy=self.strategy, seed=seed)
+        self._group_of = {s: g for g, members in enumerate(sampler.groups) for s in members}
+        return sampler
 
     def _check_dataset_size(self, runner) -> None:
         size = len(runner.train_dataloader.dataset)

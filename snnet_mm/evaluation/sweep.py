@@ -23,6 +23,7 @@ from ..interop.stitch_ids import official_ids
 from ..stitching.cost import FlopCounter
 from .pareto import metric_names, pareto_front, primary_metric
 from .plot import plot_front
+from .reporting import tables_to_file
 from .results import append_record, read_records, write_tables
 
 RESULTS_FILE = 'sweep_results.jsonl'
@@ -116,7 +117,8 @@ class StitchSweep:
     def evaluate(self, index: int) -> dict[str, Any]:
         """Set stitch ``index``, run the test loop, return its record."""
         self.backbone.set_stitch(index)
-        metrics = self.runner.test_loop.run()
+        with tables_to_file(self.work_dir / 'per_class' / f'stitch_{index}.txt', self.logger):
+            metrics = self.runner.test_loop.run()
         cost = self.backbone.stitch_costs(self._input_size)[index]
         stitch = self.backbone.stitches[index]
         record = dict(index=index, official_id=self._official_ids[index], route=stitch.route, kind=stitch.kind,

@@ -1,6 +1,7 @@
 """StitchSamplingHook in a real MMEngine Runner."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -200,3 +201,24 @@ def test_two_process_ddp_trains_identical_replicas(tmp_path):
     for key in r0['params']:
         torch.testing.assert_close(r0['params'][key], r1['params'][key], rtol=0, atol=0)
     assert Counter(r0['stitches']).most_common(1)[0][1] < len(r0['stitches'])
+
+
+def test_running_loss_per_flops_group_reaches_text_log_and_visualizer_backends(tmp_path):
+    pytest.importorskip('tensorboard')
+    runner = make_runner(tmp_path, max_iters=30, log_interval=10, visualizer=dict(
+        type='Visualizer', vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]))
+    runner.train()
+    hook = next(h for h in runner._hooks if isinstance(h, StitchSamplingHook))
+    keys = [f'loss/group_{g}' for g in range(len(hook.sampler.groups))]
+    trained = {hook._group_of[s] for _, s in records(runner).stitches}
+    assert len(trained) > 1
+    lines = [json.loads(ln) for ln in next(Path(tmp_path).rglob('scalars.json')).read_text().splitlines()]
+    logged = {k for line in lines for k in line if k.startswith('loss/group_')}
+    assert logged == {keys[g] for g in trained}
+    assert all(line[k] > 0 for line in lines for k in logged & set(line))
+    log_text = next(Path(tmp_path).rglob('*.log')).read_text()
+    assert all(f'{k}: ' in log_text for k in logged)
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(next(Path(tmp_path).rglob('events.out.tfevents*')).parent))
+    events.Reload()
+    assert logged <= set(events.Tags()['scalars'])

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from toy import ToyAccuracy, ToyStitchedClassifier, dataloader_cfg  # noqa: E402
 
 
-def make_runner(work_dir, stitches='anchors') -> Runner:
+def make_runner(work_dir, stitches='anchors', **kwargs) -> Runner:
     return Runner(
         model=ToyStitchedClassifier(depths=(2, 4)), work_dir=str(work_dir),
         train_dataloader=dataloader_cfg(), val_dataloader=dataloader_cfg(size=8),
@@ -23,7 +23,7 @@ def make_runner(work_dir, stitches='anchors') -> Runner:
         train_cfg=dict(by_epoch=False, max_iters=2, val_interval=2),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=1000)),
         custom_hooks=[dict(type='StitchSamplingHook', num_init_images=8, strategy='uniform')],
-        experiment_name=uuid.uuid4().hex)  # message hubs are per experiment name
+        experiment_name=uuid.uuid4().hex, **kwargs)  # message hubs are per experiment name
 
 
 def test_anchors_are_validated_and_default_metrics_stay_unprefixed(tmp_path):
@@ -51,3 +51,17 @@ def test_explicit_stitch_set(tmp_path):
 def test_bad_stitch_set_names_the_field(tmp_path):
     with pytest.raises(ValueError, match="stitches: expected 'anchors', 'all' or a list"):
         make_runner(tmp_path, stitches='some').train()
+
+
+def test_stitch_metrics_reach_local_and_tensorboard_backends(tmp_path):
+    pytest.importorskip('tensorboard')
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    runner = make_runner(tmp_path, stitches=[2], visualizer=dict(
+        type='Visualizer', vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')]))
+    runner.train()
+    expected = {'stitch1/accuracy', 'stitch2/accuracy', 'accuracy'}
+    local = next(Path(tmp_path).rglob('scalars.json')).read_text()
+    assert all(f'"{k}"' in local for k in expected)
+    events = EventAccumulator(str(next(Path(tmp_path).rglob('events.out.tfevents*')).parent))
+    events.Reload()
+    assert expected <= set(events.Tags()['scalars'])

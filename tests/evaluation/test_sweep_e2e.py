@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -33,8 +34,12 @@ def checkpoint(tmp_path_factory) -> Path:
 def swept(checkpoint) -> Path:
     """Work dir of a sweep of stitches 0, 2, 3 run as a user would (subprocess)."""
     root = checkpoint.parents[1]
-    run([Path(__file__).resolve().parents[2] / 'tools' / 'test_stitches.py', CONFIG, checkpoint,
-         '--stitches', '0,2,3', '--work-dir', 'sweep', '--latency-iters', '2'], root)
+    config = root / 'with_tensorboard.py'  # the config's visualizer also gets the sweep's results
+    config.write_text(f"_base_ = ['{CONFIG}']\nvisualizer = dict(vis_backends=[dict(type='LocalVisBackend'), "
+                      "dict(type='TensorboardVisBackend')])\n")
+    output = run([Path(__file__).resolve().parents[2] / 'tools' / 'test_stitches.py', config, checkpoint,
+                  '--stitches', '0,2,3', '--work-dir', 'sweep', '--latency-iters', '2'], root)
+    (root / 'sweep' / 'output.txt').write_text(output)
     return root / 'sweep'
 
 
@@ -51,6 +56,24 @@ def test_sweep_writes_one_row_per_stitch_front_and_plot(swept):
     with Image.open(out / 'pareto.png') as img:
         img.verify()
         assert img.format == 'PNG'
+
+
+def test_sweep_reports_progress_per_stitch_and_results_to_the_visualizer(swept):
+    output = (swept / 'output.txt').read_text()
+    assert 'ETA' in output  # MMEngine's progress bar
+    assert [f'{k}/3 stitch {i} ' in output for k, i in ((1, 0), (2, 2), (3, 3))] == [True] * 3
+    wall_row = re.compile(r'^\|\s+wall\s+\|', re.M)  # a row of mmseg's 150-class table
+    assert 'per class results' not in output and not wall_row.search(output)
+    for index in (0, 2, 3):
+        assert wall_row.search((swept / 'per_class' / f'stitch_{index}.txt').read_text())
+    local = [json.loads(ln) for ln in next(swept.rglob('scalars.json')).read_text().splitlines()]
+    assert sorted(r['step'] for r in local if 'sweep/mIoU' in r) == [0, 2, 3]
+    pytest.importorskip('tensorboard')
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    events = EventAccumulator(str(next(swept.rglob('events.out.tfevents*')).parent))
+    events.Reload()
+    assert {'sweep/mIoU', 'sweep/gflops'} <= set(events.Tags()['scalars'])
+    assert 'sweep/pareto_mIoU' in events.Tags()['images']
 
 
 def test_killed_sweep_resumes_without_recomputing(checkpoint, monkeypatch):
