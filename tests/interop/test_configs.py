@@ -48,3 +48,29 @@ def test_relpos_training_config_reads_the_timm_deit3_anchor_files():
                                                   'checkpoints/deit3_large_patch16_224.pth']
     _, model = build_config_model(path, 'mmseg')
     assert all(isinstance(a.model, RelPosVisionTransformer) for a in model.backbone.net.anchors)
+
+
+def test_published_segmentation_flops_follow_the_id_map():
+    """The published per-stitch FLOPs (docs/, by official id) match ours at the mapped index: the map is
+    right for all 134 stitches (the identity map would be off by up to 276%)."""
+    import json
+
+    import torch
+
+    from snnet_mm.stitching.flops import count_flops, meta_copy
+    _, model = build_config_model(OFFICIAL / 'setr-naive_snnetv2-official_deit3-s-l_ade20k-512x512.py', 'mmseg')
+    costs = model.backbone.net.stitch_costs(512)
+    head, _ = count_flops(meta_copy(model.decode_head).forward, [torch.empty(1, 1024, 32, 32, device='meta')] * 4)
+    table = json.loads((CONFIGS.parent / 'docs' / 'published_ade20k_setr-naive_deit3-s-l.json').read_text())
+    for r in table['stitches']:
+        assert costs[r['index']].flops + head == pytest.approx(r['flops'], rel=0.025), r
+
+
+def test_published_imagenet_flops_follow_the_id_map():
+    import json
+    pytest.importorskip('mmpretrain')
+    _, model = build_config_model(OFFICIAL / 'snnetv2-official_deit3-s-l_in1k.py', 'mmpretrain')
+    costs = model.backbone.net.stitch_costs(224)
+    table = json.loads((CONFIGS.parent / 'docs' / 'published_imagenet_deit3-s-l.json').read_text())
+    for r in table['stitches']:
+        assert costs[r["index"]].flops == r["flops"], r  # exact for all 134 (identity map: up to 297% off)
