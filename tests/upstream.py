@@ -44,6 +44,17 @@ def save_anchor_files(config: Path, directory: Path) -> list[str]:
     return options
 
 
+def export_stitch(config: Path, checkpoint: Path, stitch: str, out: str, cwd: Path) -> tuple[Path, Path]:
+    """Run tools/export_stitch.py; checks the exported backbone's params equal the stitch's and
+    that the written config has no stitch hook or loop. Returns (config, checkpoint) written."""
+    output = run([ROOT / 'tools' / 'export_stitch.py', config, checkpoint, '--stitch', stitch, '--out', out], cwd)
+    params = re.search(r'\): (\d+) backbone parameters \(stitch params (\d+)\)', output)
+    assert params and params[1] == params[2], output[-2000:]
+    text = (cwd / out / 'config.py').read_text()
+    assert "type='SNNetv2Stitch'" in text and 'StitchSamplingHook' not in text and 'StitchValLoop' not in text
+    return cwd / out / 'config.py', cwd / out / 'stitch.pth'
+
+
 def tool_path(package: str, tool: str) -> Path:
     """``<package>/.mim/tools/<tool>.py`` of an installed OpenMMLab package."""
     path = Path(importlib.import_module(package).__file__).parent / '.mim' / 'tools' / f'{tool}.py'

@@ -2,9 +2,10 @@
 from importlib.util import find_spec
 
 from .backbone import SNNetv2
+from .exported_stitch import SNNetv2Stitch
 from .simple_pyramid import LayerNorm2d, SimpleFeaturePyramid
 
-__all__ = ['LayerNorm2d', 'SNNetv2', 'SimpleFeaturePyramid']
+__all__ = ['LayerNorm2d', 'SNNetv2', 'SNNetv2Stitch', 'SimpleFeaturePyramid']
 
 if find_spec('mmseg') is not None:  # the DPT depth head builds on mmseg's DPT blocks
     from .lazy import load_lazy, register_lazy

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 pytest.importorskip('mmpretrain')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from upstream import CONFIGS, ROOT, metric, run, scalars, tool_path  # noqa: E402
+from upstream import CONFIGS, ROOT, export_stitch, metric, run, save_anchor_files, scalars, tool_path  # noqa: E402
 
 from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
 
@@ -18,10 +19,23 @@ CONFIG = CONFIGS / 'classification' / 'snnetv2_tiny_imagenet-32px.py'
 
 
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory) -> Path:
+def root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp('cls')
     make_tiny_data('imagenet', str(root / 'data/tiny/imagenet'))
-    run([tool_path('mmpretrain', 'train'), CONFIG, '--work-dir', 'train'], root)
+    return root
+
+
+@pytest.fixture(scope='module')
+def anchor_options(root) -> list[str]:
+    """``--cfg-options`` naming anchor files; they exist for training only."""
+    return save_anchor_files(CONFIG, root / 'anchors')
+
+
+@pytest.fixture(scope='module')
+def trained(root, anchor_options) -> Path:
+    """Trained from anchor files, which are then deleted: everything after needs only the checkpoint."""
+    run([tool_path('mmpretrain', 'train'), CONFIG, '--work-dir', 'train', '--cfg-options', *anchor_options], root)
+    shutil.rmtree(root / 'anchors')
     return root / 'train'
 
 
@@ -33,19 +47,68 @@ def test_train_lowers_loss_and_beats_chance(trained):
     assert (trained / 'epoch_10.pth').exists()
 
 
-def test_test_tool_reports_top1_for_two_stitches(trained):
-    root = trained.parent
+@pytest.fixture(scope='module')
+def tested(root, trained, anchor_options) -> dict[int, float]:
+    """Top-1 of stitches 0 and 3 by mmpretrain's test.py, with the anchor files deleted."""
+    assert not (root / 'anchors').exists()  # the config still names the deleted anchor files
+    top1 = {}
     for stitch in (0, 3):
         out = run([tool_path('mmpretrain', 'test'), CONFIG, trained / 'epoch_10.pth', '--work-dir', f'test{stitch}',
-                   '--cfg-options', f'model.backbone.stitch={stitch}'], root)
-        assert 0 <= metric(out, 'accuracy/top1') <= 100
+                   '--cfg-options', f'model.backbone.stitch={stitch}', *anchor_options], root)
+        top1[stitch] = metric(out, 'accuracy/top1')
         assert metric(out, 'accuracy/top5') == 100.0  # 5 classes
+    return top1
 
 
-def test_sweep_reports_top1_and_top5(trained):
-    root = trained.parent
+def test_test_tool_needs_only_the_trained_checkpoint(trained, tested):
+    top1 = tested
+    assert all(0 <= v <= 100 for v in top1.values())
+    # Equal to what validation measured with the anchor files present, at the end of training.
+    final = [r for r in scalars(trained) if 'accuracy/top1' in r][-1]
+    assert top1[0] == pytest.approx(final['stitch0/accuracy/top1'], abs=1e-3)
+
+
+def test_exported_stitch_runs_in_the_test_tool_with_the_same_top1(root, trained, tested):
+    config, checkpoint = export_stitch(CONFIG, trained / 'epoch_10.pth', '3', 'export3', root)
+    out = run([tool_path('mmpretrain', 'test'), config, checkpoint, '--work-dir', 'export3_test'], root)
+    assert metric(out, 'accuracy/top1') == pytest.approx(tested[3], abs=1e-3)
+
+
+def test_exported_stitch_traces_with_torch_export(root, trained):
+    import torch
+    from mmengine.config import Config
+    from mmpretrain.registry import MODELS
+    from mmpretrain.utils import register_all_modules
+    register_all_modules()
+    config, checkpoint = export_stitch(CONFIG, trained / 'epoch_10.pth', '3', 'export3_trace', root)
+    model = MODELS.build(Config.fromfile(config).model).eval()
+    model.load_state_dict(torch.load(checkpoint, weights_only=True)['state_dict'])
+    x = torch.randn(2, 3, 32, 32)
+    program = torch.export.export(model.backbone, (x,))
+    torch.testing.assert_close(program.module()(x), model.backbone(x))
+
+
+def test_sweep_reports_top1_and_top5(root, trained, anchor_options):
     run([ROOT / 'tools' / 'test_stitches.py', CONFIG, trained / 'epoch_10.pth', '--work-dir', 'sweep',
-         '--latency-iters', '1'], root)
+         '--latency-iters', '1', '--cfg-options', *anchor_options], root)
     records = json.loads((root / 'sweep' / 'stitches.json').read_text())['stitches']
     assert len(records) == 4
     assert all({'accuracy/top1', 'accuracy/top5', 'pareto'} <= set(r) for r in records)
+    final = [r for r in scalars(trained) if 'accuracy/top1' in r][-1]
+    assert records[0]['accuracy/top1'] == pytest.approx(final['stitch0/accuracy/top1'], abs=1e-3)
+
+
+def test_image_classification_inferencer_needs_only_the_trained_checkpoint(root, trained, anchor_options):
+    from mmengine.config import Config
+    from mmpretrain.apis import ImageClassificationInferencer
+    cfg = Config.fromfile(CONFIG)
+    cfg.merge_from_dict(dict(o.split('=', 1) for o in anchor_options))
+    cfg.model.backbone.stitch = 0
+    data = root / 'data/tiny/imagenet'
+    labels = dict(line.split() for line in (data / 'meta/val.txt').read_text().splitlines())
+    inferencer = ImageClassificationInferencer(model=cfg, pretrained=str(trained / 'epoch_10.pth'), device='cpu')
+    results = inferencer([str(data / 'val' / name) for name in labels])
+    top1 = 100 * sum(r['pred_label'] == int(y) for r, y in zip(results, labels.values())) / len(labels)
+    # The same top-1 as validation measured with the anchor files present.
+    final = [r for r in scalars(trained) if 'accuracy/top1' in r][-1]
+    assert top1 == pytest.approx(final['stitch0/accuracy/top1'], abs=1e-3)

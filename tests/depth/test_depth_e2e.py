@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip('mmseg')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from upstream import CONFIGS, ROOT, metric, run, scalars, tool_path  # noqa: E402
+from upstream import CONFIGS, ROOT, export_stitch, metric, run, scalars, tool_path  # noqa: E402
 
 from snnet_mm.evaluation.pareto import RECORD_KEYS, higher_is_better, primary_metric  # noqa: E402
 from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
@@ -77,6 +77,16 @@ def test_test_tool_reports_depth_metrics_for_two_stitches(workspace, trained):
     assert results[0]['rmse'] == pytest.approx(final['stitch0/rmse'], abs=1e-3)
     for values in results.values():
         assert 0 < values['rmse'] < 3.0 and 0 < values['abs_rel'] < 1.0 and 0 < values['d1'] <= 1.0
+
+
+def test_exported_stitch_runs_in_the_test_tool_with_the_same_rmse(workspace, trained):
+    checkpoint = trained / f'epoch_{EPOCHS}.pth'
+    stitched = run([tool_path('mmseg', 'test'), CONFIG, checkpoint, '--work-dir', 'stitched2',
+                    '--cfg-options', 'model.backbone.stitch=2'], workspace)
+    config, exported = export_stitch(CONFIG, checkpoint, '2', 'export2', workspace)
+    out = run([tool_path('mmseg', 'test'), config, exported, '--work-dir', 'export2_test'], workspace)
+    for name in ('rmse', 'abs_rel', 'd1'):
+        assert metric(out, name) == pytest.approx(metric(stitched, name), abs=1e-4), name
 
 
 def test_stitch_sweep_reports_depth_metrics_and_a_lower_is_better_rmse_front(workspace, trained):

@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip('mmseg')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from upstream import CONFIGS, metric, run, save_anchor_files, scalars, tool_path  # noqa: E402
+from upstream import CONFIGS, export_stitch, metric, run, save_anchor_files, scalars, tool_path  # noqa: E402
 
 from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
 
@@ -54,17 +54,31 @@ def test_train_logs_stitches_lowers_loss_and_checkpoints(trained_upernet):
     assert "anchors[0].checkpoint: loaded " in log and "anchors[1].checkpoint: loaded " in log
 
 
-def test_test_tool_needs_only_the_trained_checkpoint(workspace, trained_upernet, anchor_options):
+@pytest.fixture(scope='module')
+def tested(workspace, trained_upernet, anchor_options) -> dict[int, float]:
+    """mIoU of stitches 0 and 2 by mmseg's test.py, with the anchor files deleted."""
     assert not (workspace / 'anchors').exists()  # the config still names the deleted anchor files
     results = {}
     for stitch in (0, 2):
         out = run([tool_path('mmseg', 'test'), UPERNET, trained_upernet / 'iter_40.pth', '--work-dir',
                    f'test{stitch}', '--cfg-options', f'model.backbone.stitch={stitch}', *anchor_options], workspace)
         results[stitch] = metric(out, 'mIoU')
+    return results
+
+
+def test_test_tool_needs_only_the_trained_checkpoint(trained_upernet, tested):
+    results = tested
     # Equal to what validation measured with the anchor files present, at the end of training.
     final = [r for r in scalars(trained_upernet) if 'mIoU' in r][-1]
     assert results[0] == pytest.approx(final['stitch0/mIoU'], abs=0.01)
     assert all(0 < v <= 100 for v in results.values())
+
+
+def test_exported_stitch_runs_in_the_test_tool_with_the_same_miou(workspace, trained_upernet, tested):
+    config, checkpoint = export_stitch(UPERNET, trained_upernet / 'iter_40.pth', 'S[0:1] -> L[2:4]', 'export2',
+                                       workspace)
+    out = run([tool_path('mmseg', 'test'), config, checkpoint, '--work-dir', 'export2_test'], workspace)
+    assert metric(out, 'mIoU') == pytest.approx(tested[2], abs=0.01)
 
 
 def test_mmseg_inference_apis_need_only_the_trained_checkpoint(workspace, trained_upernet, anchor_options):
