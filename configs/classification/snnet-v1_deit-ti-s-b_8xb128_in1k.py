@@ -7,10 +7,10 @@ model = dict(backbone=dict(
     _delete_=True,
     type='SNNetv2',
     mode='v1',
-    anchors=[
-        dict(name='deit_tiny_patch16_224', checkpoint='checkpoints/deit_tiny_patch16_224.pth'),
-        dict(name='deit_small_patch16_224', checkpoint='checkpoints/deit_small_patch16_224.pth'),
-        dict(name='deit_base_patch16_224', checkpoint='checkpoints/deit_base_patch16_224.pth'),
+    anchors=[  # ImageNet-1k DeiT weights (SN-Net v1), fetched by timm; or local .pth paths
+        dict(name='deit_tiny_patch16_224', checkpoint='timm:fb_in1k'),
+        dict(name='deit_small_patch16_224', checkpoint='timm:fb_in1k'),
+        dict(name='deit_base_patch16_224', checkpoint='timm:fb_in1k'),
     ],
     lora_rank=None,
     stitch=None))

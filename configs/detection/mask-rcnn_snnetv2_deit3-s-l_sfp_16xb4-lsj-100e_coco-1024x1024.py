@@ -14,12 +14,13 @@ _base_ = [
 
 image_size = (1024, 1024)
 
-# Anchor weights: timm state dicts (README: "Anchor weights"); position embeddings are resampled
+# Anchor weights: the ImageNet-21k DeiT3 SN-Netv2 used, fetched by timm (a local copy: a .pth path,
+# README: "Anchor sources"); position embeddings are resampled
 # from 14x14 to 64x64 (img_size) when loading, and on the fly for other test sizes.
 anchors = [
-    dict(name='deit3_small_patch16_224', checkpoint='checkpoints/deit3_small_patch16_224.pth',
+    dict(name='deit3_small_patch16_224', checkpoint='timm:fb_in22k_ft_in1k',
          img_size=1024, drop_path_rate=0.1),  # ViTDet-B's rate for a 12-block ViT
-    dict(name='deit3_large_patch16_224', checkpoint='checkpoints/deit3_large_patch16_224.pth',
+    dict(name='deit3_large_patch16_224', checkpoint='timm:fb_in22k_ft_in1k',
          img_size=1024, drop_path_rate=0.4),  # ViTDet-L
 ]
 norm_cfg = dict(type='LN2d', requires_grad=True)  # LayerNorm over channels (snnet_mm registers it)

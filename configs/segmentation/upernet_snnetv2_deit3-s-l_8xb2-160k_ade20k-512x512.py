@@ -5,11 +5,12 @@ _base_ = [
     '../_base_/snnet_training.py',
 ]
 
-# Anchor weights: timm state dicts (README: "Anchor weights").
+# Anchor weights: the ImageNet-21k DeiT3 (fine-tuned on 1k at 224) SN-Netv2 used, fetched by timm;
+# a local copy: checkpoint='checkpoints/deit3_small_patch16_224.pth' (README: "Anchor sources").
 anchors = [
-    dict(name='deit3_small_patch16_224', checkpoint='checkpoints/deit3_small_patch16_224.pth',
+    dict(name='deit3_small_patch16_224', checkpoint='timm:fb_in22k_ft_in1k',
          img_size=512, drop_path_rate=0.1),
-    dict(name='deit3_large_patch16_224', checkpoint='checkpoints/deit3_large_patch16_224.pth',
+    dict(name='deit3_large_patch16_224', checkpoint='timm:fb_in22k_ft_in1k',
          img_size=512, drop_path_rate=0.1),
 ]
 model = dict(

@@ -1,15 +1,20 @@
 """The SNNetv2 backbone as OpenMMLab builds and uses it."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
 pytest.importorskip('mmengine')
+import timm  # noqa: E402
 from conftest import tiny_anchor  # noqa: E402
 from mmengine.registry import MODELS  # noqa: E402
 
 import snnet_mm  # noqa: E402,F401
 from snnet_mm import SNNetv2  # noqa: E402
+
+CONFIGS = Path(__file__).resolve().parents[2] / 'configs'
 
 
 def tiny_backbone_cfg(**kwargs) -> dict:
@@ -206,3 +211,20 @@ def test_export_from_backbone_matches():
     exported = backbone.export_stitch(3).eval()
     for a, b in zip(backbone(x), exported(x)):
         torch.testing.assert_close(a, b)
+
+
+@pytest.mark.parametrize('config', sorted(str(p.relative_to(CONFIGS)) for p in CONFIGS.rglob('*.py')
+                                          if 'tiny' not in p.name and 'quickstart' not in str(p)
+                                          and '_base_' not in str(p)))
+def test_full_size_configs_name_timm_tags_of_the_published_anchor_weights(config):
+    from mmengine.config import Config
+
+    from snnet_mm.stitching.checkpoint import _timm_pretrained_cfg
+    anchors = Config.fromfile(CONFIGS / config).model.backbone.anchors
+    for i, anchor in enumerate(anchors):
+        assert anchor.checkpoint.startswith('timm:'), (config, anchor)
+        with torch.device('meta'):
+            model = timm.create_model(anchor.name)
+        cfg = _timm_pretrained_cfg(model, anchor.checkpoint, f'anchors[{i}].checkpoint', None)
+        if anchor.name.startswith('deit3'):  # DeiT-3 pretrained on ImageNet-21k, as SN-Netv2 used
+            assert cfg['url'].endswith('_224_21k.pth'), cfg['url']

@@ -1,0 +1,50 @@
+"""tools/infer.py on each task's tiny config: the upstream inferencer draws a picture of one stitch."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import pytest
+import torch
+
+pytest.importorskip('mmseg')
+pytest.importorskip('mmdet')
+pytest.importorskip('mmpretrain')
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tools_loader import load_tool  # noqa: E402
+from upstream import CONFIGS  # noqa: E402
+
+from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
+
+TASKS = {  # config, tiny data kind, an image of it
+    'segmentation': ('segmentation/upernet_snnetv2_tiny_ade20k-64x64.py', 'ade20k', 'images/validation/*.jpg'),
+    'depth': ('depth/dpt_snnetv2_tiny_nyu-64x64.py', 'nyu', 'images/test/*.jpg'),
+    'detection': ('detection/mask-rcnn_snnetv2_tiny_coco-128x128.py', 'coco', 'val2017/*.jpg'),
+    'classification': ('classification/snnetv2_tiny_imagenet-32px.py', 'imagenet', 'val/*/*.JPEG'),
+}
+
+
+@pytest.mark.parametrize('task', sorted(TASKS))
+def test_infer_draws_one_stitch_with_only_a_checkpoint(task, tmp_path, capsys):
+    config, kind, pattern = TASKS[task]
+    config = str(CONFIGS / config)
+    make_tiny_data(kind, str(tmp_path / 'data'))
+    image = sorted((tmp_path / 'data').glob(pattern))[0]
+    export = load_tool('export_stitch')  # builds the task's model the way upstream tools do
+    from mmengine.config import Config
+    model = export.build_model(Config.fromfile(config))
+    torch.save(dict(state_dict=model.state_dict()), tmp_path / 'model.pth')
+    gone = [f'model.backbone.anchors.{i}.checkpoint={tmp_path / "gone.pth"}' for i in range(2)]
+    result = load_tool('infer').main([config, str(tmp_path / 'model.pth'), str(image), '--stitch', 'S[0:1] -> L[2:4]',
+                                      '--out', str(tmp_path / 'out.png'), '--cfg-options', *gone])
+    picture = cv2.imread(str(tmp_path / 'out.png'))
+    source = cv2.imread(str(image))
+    assert picture is not None and picture.shape[2] == 3
+    height = {'depth': 2 * source.shape[0], 'classification': picture.shape[0]}.get(task, source.shape[0])
+    assert picture.shape[:2] == (height, picture.shape[1]) and picture.shape[1] >= source.shape[1]
+    if task == 'classification':
+        assert len(result['top5']) == 5 and '5. ' in capsys.readouterr().out
+    elif task != 'detection':  # an untrained detector may find nothing to draw
+        drawn = picture[source.shape[0]:] if task == 'depth' else picture  # depth: colour map below the image
+        assert not (drawn == source).all()
