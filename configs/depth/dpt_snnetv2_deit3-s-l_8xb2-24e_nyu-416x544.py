@@ -13,8 +13,8 @@ crop_size = (416, 544)
 min_depth, max_depth = 1e-3, 10.0
 
 # Anchor weights: the ImageNet-21k DeiT3 (fine-tuned on 1k at 224) SN-Netv2 used, fetched by timm;
-# a local copy: checkpoint='checkpoints/deit3_small_patch16_224.pth' (README: "Anchor sources"). Position embeddings are resampled
-# to the training crop when loading, and on the fly for other sizes (480x640 test images).
+# a local copy: checkpoint='checkpoints/deit3_small_patch16_224.pth' (README: "Anchor sources").
+# Position embeddings are resampled to the training crop when loading, and on the fly for other sizes (480x640 test images).
 anchors = [
     dict(name='deit3_small_patch16_224', checkpoint='timm:fb_in22k_ft_in1k',
          img_size=crop_size),

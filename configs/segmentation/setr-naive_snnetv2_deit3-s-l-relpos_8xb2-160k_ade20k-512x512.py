@@ -4,8 +4,8 @@
 _base_ = ['./setr-naive_snnetv2_deit3-s-l_8xb2-160k_ade20k-512x512.py']
 
 model = dict(backbone=dict(anchors=[
-    dict(name='deit3_small_patch16_relpos', checkpoint='checkpoints/deit3_small_patch16_224.pth',
+    dict(name='deit3_small_patch16_relpos', checkpoint='timm:deit3_small_patch16_224.fb_in22k_ft_in1k',
          img_size=512, drop_path_rate=0.1),
-    dict(name='deit3_large_patch16_relpos', checkpoint='checkpoints/deit3_large_patch16_224.pth',
+    dict(name='deit3_large_patch16_relpos', checkpoint='timm:deit3_large_patch16_224.fb_in22k_ft_in1k',
          img_size=512, drop_path_rate=0.1),
 ]))

@@ -152,7 +152,7 @@ def _as_state_dict(obj: Any, source: str, field_name: str) -> dict[str, torch.Te
 def _timm_pretrained_cfg(model: VisionTransformer, source: str, field_name: str,
                          overlay: Mapping[str, Any] | None) -> dict[str, Any]:
     """timm's pretrained config of ``'timm'`` (the model's default tag) or ``'timm:[model.]tag'``."""
-    built = model.pretrained_cfg
+    built = getattr(model, 'pretrained_cfg', None) or {}  # timm models registered elsewhere may lack it
     arch = built.get('architecture')
     tag = source[len(TIMM) + 1:]
     if '.' in tag:
