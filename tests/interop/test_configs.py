@@ -44,8 +44,8 @@ def test_relpos_training_config_reads_the_timm_deit3_anchor_files():
     from mmengine.config import Config
     path = CONFIGS / 'segmentation' / 'setr-naive_snnetv2_deit3-s-l-relpos_8xb2-160k_ade20k-512x512.py'
     anchors = Config.fromfile(path).model.backbone.anchors
-    assert [a['checkpoint'] for a in anchors] == ['checkpoints/deit3_small_patch16_224.pth',
-                                                  'checkpoints/deit3_large_patch16_224.pth']
+    assert [a['checkpoint'] for a in anchors] == ['timm:deit3_small_patch16_224.fb_in22k_ft_in1k',
+                                                  'timm:deit3_large_patch16_224.fb_in22k_ft_in1k']
     _, model = build_config_model(path, 'mmseg')
     assert all(isinstance(a.model, RelPosVisionTransformer) for a in model.backbone.net.anchors)
 
