@@ -16,3 +16,19 @@ def tiny_anchor(depth: int, width: int, *, img_size: int = 32, num_classes: int 
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+def tiny_resnet(layers: tuple[int, ...] = (1, 1, 1, 1), *, bottleneck: bool = False, base: int = 8,
+                num_classes: int = 10) -> dict:
+    """Config dict of a tiny timm ResNet anchor (``resnet50`` blocks when ``bottleneck``)."""
+    return dict(name='resnet50' if bottleneck else 'resnet18',
+                model_kwargs=dict(layers=layers, channels=tuple(base * 2 ** i for i in range(4)),
+                                  stem_width=base, num_classes=num_classes))
+
+
+def tiny_swin(depths: tuple[int, ...] = (1, 1, 2, 1), *, dim: int = 16, img_size: int = 32,
+              num_classes: int = 10, **kwargs) -> dict:
+    """Config dict of a tiny timm Swin anchor (patch 4, window 2, 32 px)."""
+    return dict(name='swin_tiny_patch4_window7_224',
+                model_kwargs=dict(depths=depths, embed_dim=dim, num_heads=(1, 1, 2, 2), window_size=2,
+                                  img_size=img_size, num_classes=num_classes, **kwargs))

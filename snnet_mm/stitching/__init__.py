@@ -6,6 +6,7 @@ import importlib
 _EXPORTS = {
     'Anchor': 'anchor', 'AnchorSpec': 'anchor', 'StitchCost': 'cost', 'stitch_costs': 'cost',
     'ExportedStitch': 'export', 'StitchingLinear': 'layers', 'StitchedViT': 'network',
+    'StitchedNetwork': 'network',
     'KINDS': 'stitch', 'LayerSpec': 'stitch', 'Segment': 'stitch', 'Stitch': 'stitch',
     'StitchSpace': 'stitch', 'enumerate_stitches': 'stitch',
 }

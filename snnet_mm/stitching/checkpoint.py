@@ -19,8 +19,10 @@ from typing import Any, Callable, Mapping
 
 import timm
 import torch
-from timm.models.vision_transformer import VisionTransformer, checkpoint_filter_fn
+from timm.models.vision_transformer import VisionTransformer
 from torch import nn
+
+from .families import adapter_for
 
 logger = logging.getLogger('snnet_mm')
 
@@ -29,7 +31,8 @@ Loader = Callable[[str], Any]
 
 TIMM = 'timm'
 _HEAD_KEYS = frozenset({'head.weight', 'head.bias'})
-_RESAMPLED = frozenset({'pos_embed'})  # the filter resamples it to the model's grid
+# The family's filter resamples these to the model's grid / window (matched on the last name).
+_RESAMPLED = frozenset({'pos_embed', 'relative_position_bias_table', 'relative_position_index'})
 # Relative position bias tables (SN-Netv2's MAE-style anchors, snnet_mm.interop.relpos_vit) a plain
 # DeiT3 checkpoint lacks: they start at zero, as in the official code.
 _ZERO_INIT = ('attn.relative_position_bias_table',)
@@ -194,14 +197,16 @@ def _read_timm(model: VisionTransformer, cfg: dict[str, Any], source: str, field
 
 def _fit(model: VisionTransformer, state: dict[str, torch.Tensor], where: str,
          field_name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    _check_shapes(model, state, where, field_name, before_filter=True)
+    adapter = adapter_for(model, field_name)
+    head_keys = frozenset(adapter.head_keys)
+    _check_shapes(model, state, where, field_name, before_filter=True, head_keys=head_keys)
     try:
-        state = checkpoint_filter_fn(state, model, adapt_layer_scale=True)
+        state = adapter.checkpoint_filter(state, model)
     except Exception as e:  # noqa: BLE001 - a foreign layout the filter cannot adapt
         raise ValueError(f'{field_name}: {where!r} does not fit the anchor ({_reason(e)})') from None
-    _check_shapes(model, state, where, field_name, before_filter=False)
+    _check_shapes(model, state, where, field_name, before_filter=False, head_keys=head_keys)
     own = model.state_dict()
-    state = {k: v for k, v in state.items() if not (k in _HEAD_KEYS and k in own and v.shape != own[k].shape)}
+    state = {k: v for k, v in state.items() if not (k in head_keys and k in own and v.shape != own[k].shape)}
     # A final norm / classifier the anchor is built without (dense-output anchors) is not used.
     state = {k: v for k, v in state.items() if k in own or not k.startswith(('norm.', 'head.'))}
     missing, unexpected = model.load_state_dict(state, strict=False)
@@ -209,7 +214,7 @@ def _fit(model: VisionTransformer, state: dict[str, torch.Tensor], where: str,
     if zero:
         logger.info('%s: %s has no relative position bias; %d tables stay zero', field_name, where, len(zero))
         missing = [k for k in missing if k not in zero]
-    if set(missing) - _HEAD_KEYS or unexpected:
+    if set(missing) - head_keys or unexpected:
         raise ValueError(f'{field_name}: {where!r} does not match the anchor: missing keys '
                          f'{sorted(missing)[:5]}, unexpected keys {sorted(unexpected)[:5]}')
     if missing:
@@ -218,17 +223,17 @@ def _fit(model: VisionTransformer, state: dict[str, torch.Tensor], where: str,
 
 
 def _check_shapes(model: nn.Module, state: Mapping[str, torch.Tensor], where: str, field_name: str, *,
-                  before_filter: bool) -> None:
+                  before_filter: bool, head_keys: frozenset[str] = _HEAD_KEYS) -> None:
     """The first key (in model order) whose shape differs, naming both shapes."""
     for key, param in model.state_dict().items():
         value = state.get(key)
         if value is None or value.shape == param.shape:
             continue
-        if before_filter and key in _RESAMPLED:
+        if before_filter and key.rsplit('.', 1)[-1] in _RESAMPLED:
             continue
         if before_filter and key == 'patch_embed.proj.weight' and value.shape[:2] == param.shape[:2]:
             continue  # the filter resamples the kernel to the model's patch size
-        if key in _HEAD_KEYS:
+        if key in head_keys:
             continue  # another number of classes: the head stays random (reported as missing)
         raise ValueError(f'{field_name}: {where!r} does not fit the anchor: {key!r} has shape '
                          f'{tuple(value.shape)} in the checkpoint and {tuple(param.shape)} in the model')

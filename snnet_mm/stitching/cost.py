@@ -2,8 +2,8 @@
 
 Op-level counting rules live in ``flops.py``. Each component (an anchor's embedding, each
 block, each stitching layer, each head) is traced once on the meta device, so no real
-computation runs; a stitch's cost is the sum of the components on its route. Results are
-cached per input size on the network.
+computation runs; a stitch's cost is the sum of the components on its route, whatever the
+anchors' family. Results are cached per input size on the network.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from torch import nn
 from .flops import FlopCounter, count_flops, meta_copy
 
 if TYPE_CHECKING:
-    from .network import StitchedViT
+    from .network import StitchedNetwork as StitchedViT
 
 __all__ = ['FlopCounter', 'StitchCost', 'count_flops', 'meta_copy', 'stitch_costs']
 
@@ -39,9 +39,9 @@ def _numel(modules: Any) -> int:
 
 @dataclass(frozen=True)
 class _Anchor:
-    """Per-anchor component costs at one input size."""
+    """Per-anchor component costs at one input size, and its (meta) boundary tensors."""
 
-    tokens: int
+    boundaries: tuple[torch.Tensor, ...]
     embed: int
     blocks: tuple[int, ...]
     head: int
@@ -50,18 +50,17 @@ class _Anchor:
     head_params: int
 
 
-def _tail_modules(model: nn.Module) -> list[nn.Module]:
-    return [getattr(model, n) for n in ('norm', 'fc_norm', 'head', 'attn_pool')
-            if isinstance(getattr(model, n, None), nn.Module)]
-
-
 def _anchor_components(anchor: nn.Module, hw: tuple[int, int]) -> _Anchor:
     embed, x = count_flops(anchor.embed, torch.empty(1, 3, *hw, device='meta'))
-    blocks = tuple(count_flops(blk, x)[0] for blk in anchor.blocks)
+    boundaries, blocks = [x], []
+    for blk in anchor.blocks:
+        flops, x = count_flops(blk, x)
+        blocks.append(flops)
+        boundaries.append(x)
     head = count_flops(anchor.head, x)[0]
     block_params = tuple(_numel([b]) for b in anchor.blocks)
-    tail = _numel(_tail_modules(anchor.model))
-    return _Anchor(tokens=x.shape[1], embed=embed, blocks=blocks, head=head,
+    tail = _numel(anchor.tail_modules())
+    return _Anchor(boundaries=tuple(boundaries), embed=embed, blocks=tuple(blocks), head=head,
                    embed_params=_numel([anchor.model]) - tail - sum(block_params),
                    block_params=block_params, head_params=tail)
 
@@ -79,7 +78,9 @@ def _to_hw(input_size: Any) -> tuple[int, int]:
 
 def _check_input_size(net: 'StitchedViT', hw: tuple[int, int]) -> None:
     model = net.anchors[0].model
-    if not model.dynamic_img_size and hw != tuple(model.patch_embed.img_size):
+    if not hasattr(model, 'patch_embed'):
+        return  # convolutional anchors take any size
+    if not getattr(model, 'dynamic_img_size', False) and hw != tuple(model.patch_embed.img_size):
         raise ValueError(f'input_size: {hw} differs from the anchors\' img_size '
                          f'{tuple(model.patch_embed.img_size)}; build with dynamic_img_size=True '
                          'or a matching img_size')
@@ -108,11 +109,15 @@ def stitch_costs(net: 'StitchedViT', input_size: int | tuple[int, int], *,
     if (hw, output) not in cache:
         meta = meta_copy(net)
         anchors = [_anchor_components(a, hw) for a in meta.anchors]
-        cache[(hw, output)] = [_stitch_cost(net, i, anchors, output) for i in range(net.num_stitches)]
+        layers = {spec.key: count_flops(meta.stitch_layers[spec.key].merged(),
+                                        anchors[spec.src].boundaries[spec.fits[0][0]])[0]
+                  for spec in net.space.layers}
+        cache[(hw, output)] = [_stitch_cost(net, i, anchors, layers, output) for i in range(net.num_stitches)]
     return list(cache[(hw, output)])
 
 
-def _stitch_cost(net: 'StitchedViT', index: int, anchors: list[_Anchor], output: str) -> StitchCost:
+def _stitch_cost(net: 'StitchedViT', index: int, anchors: list[_Anchor], layers: dict[str, int],
+                 output: str) -> StitchCost:
     stitch = net.stitches[index]
     first, last = anchors[stitch.first_anchor], anchors[stitch.last_anchor]
     flops, params = first.embed, first.embed_params
@@ -121,7 +126,7 @@ def _stitch_cost(net: 'StitchedViT', index: int, anchors: list[_Anchor], output:
         params += sum(anchors[seg.anchor].block_params[seg.start:seg.end])
     keys = set(stitch.layers)
     for key in stitch.layers:
-        flops += _linear_flops(net, key, anchors)
+        flops += layers[key]
     if output == 'logits':
         flops += last.head
         params += last.head_params
@@ -129,14 +134,10 @@ def _stitch_cost(net: 'StitchedViT', index: int, anchors: list[_Anchor], output:
         for groups in net._taps[index].values():
             for key, _ in groups:
                 if key is not None:
-                    flops += _linear_flops(net, key, anchors)
+                    flops += layers[key]
                     keys.add(key)
     for key in keys:
         layer = net.stitch_layers[key]
         params += (layer.in_features + 1) * layer.out_features
     return StitchCost(flops=int(flops), params=int(params))
 
-
-def _linear_flops(net: 'StitchedViT', key: str, anchors: list[_Anchor]) -> int:
-    layer, spec = net.stitch_layers[key], net.space.layer(key)
-    return anchors[spec.src].tokens * layer.in_features * layer.out_features

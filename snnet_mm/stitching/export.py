@@ -7,40 +7,28 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from .anchor import Anchor
+from .families import FamilyAnchor, to_nchw
 
 if TYPE_CHECKING:
     from .network import StitchedViT
 
 
-def _pruned_copy(anchor: Anchor, *, keep_embed: bool, keep_head: bool) -> Anchor:
+def _pruned_copy(anchor: FamilyAnchor, *, keep_embed: bool, keep_head: bool) -> FamilyAnchor:
     """Deep copy of an anchor without its blocks (and without embed / head parts if unused)."""
-    m = anchor.model
-    memo: dict[int, Any] = {id(m.blocks): nn.Sequential()}
-    if not keep_embed:
-        memo[id(m.patch_embed)] = nn.Identity()
-        memo[id(m.norm_pre)] = nn.Identity()
-        for p in (m.cls_token, m.reg_token, m.pos_embed):
-            if p is not None:
-                memo[id(p)] = None
-    if not keep_head:
-        for name in ('norm', 'fc_norm', 'head', 'attn_pool'):
-            sub = getattr(m, name, None)
-            if isinstance(sub, nn.Module):
-                memo[id(sub)] = nn.Identity()
-    return copy.deepcopy(anchor, memo)
+    return copy.deepcopy(anchor, anchor.prune_memo(keep_embed=keep_embed, keep_head=keep_head))
 
 
 class ExportedStitch(nn.Module):
-    """One stitch of a ``StitchedViT`` as a plain module.
+    """One stitch of a ``StitchedNetwork`` as a plain module.
 
     Its forward equals the stitched network's forward for that stitch: logits, or the list
     of dense outputs when the network was built with ``out_indices``.
     """
 
-    def __init__(self, *, stem: Anchor, body: nn.ModuleList, tail: Anchor | None,
+    def __init__(self, *, stem: FamilyAnchor, body: nn.ModuleList, tail: FamilyAnchor | None,
                  taps: dict[int, list[tuple[int | None, tuple[int, ...]]]], projections: nn.ModuleList,
-                 num_outputs: int, with_cls_token: bool, route: str) -> None:
+                 num_outputs: int, with_cls_token: bool, route: str,
+                 out_layouts: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.stem = stem
         self.body = body
@@ -50,6 +38,7 @@ class ExportedStitch(nn.Module):
         self.num_outputs = num_outputs
         self.with_cls_token = with_cls_token
         self.route = route
+        self.out_layouts = out_layouts
 
     @classmethod
     @torch.no_grad()
@@ -61,12 +50,12 @@ class ExportedStitch(nn.Module):
         tail = None
         if not dense and not same:
             tail = _pruned_copy(net.anchors[stitch.last_anchor], keep_embed=False, keep_head=True)
-        merged: dict[str, nn.Linear] = {}
+        merged: dict[str, nn.Module] = {}
 
-        def linear(key: str) -> nn.Linear:
+        def linear(key: str) -> nn.Module:
             # One module per layer key, shared by the jump and the dense projection using it.
             if key not in merged:
-                merged[key] = net.stitch_layers[key].merged_linear()
+                merged[key] = net.stitch_layers[key].merged()
             return merged[key]
 
         body: list[nn.Module] = []
@@ -88,12 +77,12 @@ class ExportedStitch(nn.Module):
         projections = nn.ModuleList(linear(k) for k in proj_keys)
         exported = cls(stem=stem, body=nn.ModuleList(body), tail=tail, taps=taps, projections=projections,
                        num_outputs=len(net.out_indices) if dense else 0,
-                       with_cls_token=net.with_cls_token, route=stitch.route)
+                       with_cls_token=net.with_cls_token, route=stitch.route,
+                       out_layouts=net._out_layouts[index] if net.multi_stage else ())
         return exported.train(net.training)
 
     def forward(self, x: torch.Tensor) -> Any:
-        from .network import tokens_to_maps
-        grid = self.stem.grid_size(tuple(x.shape[-2:]))
+        hw = tuple(x.shape[-2:])
         x = self.stem.embed(x)
         feats: list[Any] = [None] * self.num_outputs
         for i, module in enumerate(self.body):
@@ -102,8 +91,11 @@ class ExportedStitch(nn.Module):
                 y = x if proj is None else self.projections[proj](x)
                 for k in slots:
                     feats[k] = y
+        if self.num_outputs and self.out_layouts:
+            return [to_nchw(f, layout, (0, 0), 0) for f, layout in zip(feats, self.out_layouts)]
         if self.num_outputs:
-            return tokens_to_maps(feats, grid, self.stem.num_prefix_tokens, self.with_cls_token)
+            from .network import tokens_to_maps
+            return tokens_to_maps(feats, self.stem.grid_size(hw), self.stem.num_prefix_tokens, self.with_cls_token)
         return (self.tail or self.stem).head(x)
 
     def extra_repr(self) -> str:

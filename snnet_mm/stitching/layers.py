@@ -1,7 +1,9 @@
 """Stitching layers: a linear map between anchor widths, least-squares initialised.
 
-SN-Netv2 optionally freezes the least-squares weight ``W0`` and trains a low-rank update
-``B @ A`` (LoRA) plus the bias; ``merged_linear`` folds the update into a plain ``nn.Linear``.
+The map acts on channels whatever the tensor layout: linear on tokens (ViT) and NHWC maps
+(Swin), 1x1 convolution on NCHW maps (ResNet); between layouts (ResNet -> Swin) it also moves
+the channels. SN-Netv2 optionally freezes the least-squares weight ``W0`` and trains a low-rank
+update ``B @ A`` (LoRA) plus the bias; ``merged`` folds the update into plain modules.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .families.base import LAYOUTS, channels_last, from_channels_last
 
 
 class StitchingLinear(nn.Module):
@@ -21,19 +25,28 @@ class StitchingLinear(nn.Module):
         rank: Rank of the trainable low-rank update (the least-squares weight is then frozen);
             ``None`` trains the full weight.
         alpha: Low-rank scale numerator (update scaled by ``alpha / rank``).
+        in_layout: Layout of the input: ``'tokens'``, ``'nhwc'`` or ``'nchw'``.
+        out_layout: Layout of the output (tokens stay tokens).
 
     Raises:
-        ValueError: If a width or ``rank`` is not a positive int.
+        ValueError: If a width or ``rank`` is not a positive int, or a layout is unknown.
     """
 
     def __init__(self, *, in_features: int, out_features: int, rank: int | None = None,
-                 alpha: float = 1.0) -> None:
+                 alpha: float = 1.0, in_layout: str = 'tokens', out_layout: str = 'tokens') -> None:
         super().__init__()
         for name, value in (('in_features', in_features), ('out_features', out_features)):
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f'{name}: expected a positive int, got {value!r}')
         if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int) or rank < 1):
             raise ValueError(f'rank: expected a positive int (or None for a full-rank layer), got {rank!r}')
+        for name, value in (('in_layout', in_layout), ('out_layout', out_layout)):
+            if value not in LAYOUTS:
+                raise ValueError(f'{name}: expected one of {LAYOUTS}, got {value!r}')
+        if (in_layout == 'tokens') != (out_layout == 'tokens'):
+            raise ValueError(f'out_layout: tokens map only to tokens, got {in_layout!r} -> {out_layout!r}')
+        self.in_layout = in_layout
+        self.out_layout = out_layout
         self.in_features = in_features
         self.out_features = out_features
         self.rank = rank
@@ -61,9 +74,19 @@ class StitchingLinear(nn.Module):
         return self.weight + self.scaling * (self.lora_b @ self.lora_a)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.in_layout == self.out_layout == 'nchw':
+            return self._conv(x)
+        x = channels_last(x, self.in_layout)
         out = F.linear(x, self.weight, self.bias)
         if self.rank:
             out = out + self.scaling * F.linear(F.linear(x, self.lora_a), self.lora_b)
+        return from_channels_last(out, self.out_layout)
+
+    def _conv(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.conv2d(x, self.weight[:, :, None, None], self.bias)
+        if self.rank:
+            low = F.conv2d(F.conv2d(x, self.lora_a[:, :, None, None]), self.lora_b[:, :, None, None])
+            out = out + self.scaling * low
         return out
 
     @torch.no_grad()
@@ -84,8 +107,36 @@ class StitchingLinear(nn.Module):
         linear.bias.copy_(self.bias)
         return linear
 
+    @torch.no_grad()
+    def merged(self) -> nn.Module:
+        """A standalone module equal to this layer: ``nn.Linear`` on channels-last inputs,
+        a 1x1 ``nn.Conv2d`` on NCHW maps, followed or preceded by the layout change."""
+        if self.in_layout != 'nchw':
+            linear = self.merged_linear()
+            return linear if self.out_layout != 'nchw' else nn.Sequential(linear, Permute((0, 3, 1, 2)))
+        conv = nn.Conv2d(self.in_features, self.out_features, 1, device=self.weight.device,
+                         dtype=self.weight.dtype)
+        conv.weight.copy_(self.effective_weight()[:, :, None, None])
+        conv.bias.copy_(self.bias)
+        return conv if self.out_layout == 'nchw' else nn.Sequential(conv, Permute((0, 2, 3, 1)))
+
     def extra_repr(self) -> str:
-        return f'{self.in_features} -> {self.out_features}, rank={self.rank}'
+        return (f'{self.in_features} -> {self.out_features}, rank={self.rank}, '
+                f'{self.in_layout} -> {self.out_layout}')
+
+
+class Permute(nn.Module):
+    """``x.permute(*dims)`` as a module (layout change inside exported stitches)."""
+
+    def __init__(self, dims: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dims = tuple(dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.permute(*self.dims)
+
+    def extra_repr(self) -> str:
+        return f'dims={self.dims}'
 
 
 class NormalEquations:

@@ -1,4 +1,9 @@
-"""The stitched network: many sub-networks of a family of timm ViTs in one module."""
+"""The stitched network: many sub-networks of a family of timm models in one module.
+
+A route runs as a function of (stitch, input) over its segments: the first anchor's embedding,
+each segment's blocks, a stitching layer between segments, and the ending anchor's head (or
+the dense outputs tapped along the way).
+"""
 from __future__ import annotations
 
 import logging
@@ -8,10 +13,11 @@ from typing import Any, Iterable, Mapping, Sequence
 import torch
 from torch import nn
 
-from .anchor import Anchor, AnchorSpec, build_timm_vit
+from .anchor import AnchorSpec, build_anchor
 from .checkpoint import LoadReport, Loader, load_anchor_weights
+from .families import FamilyAnchor, channels_last, to_nchw
 from .layers import NormalEquations, StitchingLinear
-from .stitch import KINDS, Stitch, StitchSpace, enumerate_stitches, map_block
+from .stitch import KINDS, Stitch, StitchSpace, enumerate_stitches, map_block, projection_key
 
 logger = logging.getLogger('snnet_mm')
 
@@ -33,22 +39,30 @@ def tokens_to_maps(tokens: Sequence[torch.Tensor], grid: tuple[int, int], num_pr
     return outs
 
 
-class StitchedViT(nn.Module):
-    """A family of timm ViTs joined by stitching layers.
+class StitchedNetwork(nn.Module):
+    """Anchors of one family (or of families with the same stages) joined by stitching layers.
+
+    Plain ViTs are one stage of blocks; Swin and ResNet are four stages, stitched inside a
+    stage only (SN-Net v1 rule, see ``stitch.stage_pairs``).
 
     Args:
         anchors: Anchor specs (``AnchorSpec``, timm names or dicts); sorted by parameter count.
-        mode: ``'v2'`` (two-way SN-Netv2 space) or ``'v1'`` (SN-Net, small-to-large only).
+        mode: ``'v2'`` (two-way SN-Netv2 space, plain ViTs) or ``'v1'`` (SN-Net,
+            small-to-large only; the only mode for multi-stage anchors).
         kinds: Stitch kinds to include (subset of ``('anchor', 'SL', 'LS', 'SLS', 'LSL')``).
         selected: Optional explicit list of stitch indices (into the space given by ``kinds``).
-        out_indices: Block indices of the most expensive anchor at which dense features are
-            returned. ``None`` makes ``forward`` return classification logits.
+        out_indices: Plain ViTs: block indices of the most expensive anchor at which dense
+            features are returned. Multi-stage anchors: stage indices; each stage's map comes
+            from the anchor the route is in at the stage's end, projected to the most expensive
+            anchor's width. ``None`` makes ``forward`` return classification logits.
         with_cls_token: Return ``(map, class_token)`` pairs as dense outputs (DPT readout).
         lora_rank: Rank of the low-rank update of the stitching layers (None: full weights).
         lora_alpha: Low-rank scale numerator.
         dynamic_img_size: Accept any input size (position embeddings resampled on the fly and
             inputs padded to the patch size). Dense tasks need it.
-        window: v1 sliding window (kernel, stride) for equal-depth neighbours.
+        window: v1 sliding window (kernel, stride) for equal-depth neighbours (plain ViTs).
+        stages: Multi-stage anchors: stages a stitch may stay in; default: the stages every
+            anchor's family allows (official SN-Net: 1-2 for ResNet, 0-2 for Swin).
         load_weights: Load each anchor's ``checkpoint`` now. Frameworks that load a trained
             checkpoint on top pass False and call ``load_anchor_weights`` only before training.
 
@@ -69,6 +83,7 @@ class StitchedViT(nn.Module):
             lora_alpha: float = 1.0,
             dynamic_img_size: bool = False,
             window: tuple[int, int] = (2, 1),
+            stages: Sequence[int] | None = None,
             load_weights: bool = True,
     ) -> None:
         super().__init__()
@@ -79,7 +94,7 @@ class StitchedViT(nn.Module):
         if isinstance(anchors, (str, Mapping)) or len(anchors) < 2:
             raise ValueError(f'anchors: expected a list of at least two anchors, got {anchors!r}')
         specs = [AnchorSpec.parse(a, f'anchors[{i}]') for i, a in enumerate(anchors)]
-        built = [Anchor(build_timm_vit(s, f'anchors[{i}]', dynamic_img_size)) for i, s in enumerate(specs)]
+        built = [build_anchor(s, f'anchors[{i}]', dynamic_img_size) for i, s in enumerate(specs)]
         _check_compatible(built, specs)
         order = sorted(range(len(built)), key=lambda i: sum(p.numel() for p in built[i].parameters()))
         self.anchor_specs = tuple(specs[i] for i in order)
@@ -87,26 +102,49 @@ class StitchedViT(nn.Module):
         self.anchors = nn.ModuleList(built[i] for i in order)
         self.output = 'logits' if out_indices is None else 'features'
         self.with_cls_token = bool(with_cls_token)
-        if self.with_cls_token and not self.anchors[0].token_layout()[0]:
+        self.multi_stage = len(self.anchors[0].stages) > 1
+        if self.with_cls_token and (self.multi_stage or not self.anchors[0].token_layout()[0]):
             raise ValueError('with_cls_token: the anchors have no class token')
 
+        if self.multi_stage:
+            self.space = self._multi_stage_space(out_indices, mode, kinds, selected, stages)
+        else:
+            self.space = self._single_stage_space(out_indices, mode, kinds, selected, window)
+        self.stitch_layers = nn.ModuleDict({spec.key: self._build_layer(spec, lora_rank, lora_alpha)
+                                            for spec in self.space.layers})
+        self._taps = [self._plan_taps(s) for s in self.space.stitches]
+        self._out_layouts = [self._tap_layouts(taps) for taps in self._taps]
+        self._index = 0
+        if load_weights:
+            self.load_anchor_weights()
+
+    def _single_stage_space(self, out_indices, mode, kinds, selected, window) -> StitchSpace:
         depths = [a.depth for a in self.anchors]
         self.out_indices = _check_out_indices(out_indices, depths[-1])
         if self.out_indices and (len(depths) != 2 or mode != 'v2'):
             raise ValueError(f'out_indices: dense outputs need two anchors in mode \'v2\', got '
                              f'{len(depths)} anchors in mode {mode!r}')
-        self.space: StitchSpace = enumerate_stitches(
-            depths, mode=mode, kinds=kinds, selected=selected,
-            with_projection=bool(self.out_indices), window=window)
-        self.stitch_layers = nn.ModuleDict({
-            spec.key: StitchingLinear(in_features=self.anchors[spec.src].width,
-                                      out_features=self.anchors[spec.dst].width,
-                                      rank=lora_rank, alpha=lora_alpha)
-            for spec in self.space.layers})
-        self._taps = [self._plan_taps(s) for s in self.space.stitches]
-        self._index = 0
-        if load_weights:
-            self.load_anchor_weights()
+        return enumerate_stitches(depths, mode=mode, kinds=kinds, selected=selected,
+                                  with_projection=bool(self.out_indices), window=window)
+
+    def _multi_stage_space(self, out_indices, mode, kinds, selected, stages) -> StitchSpace:
+        num_stages = len(self.anchors[0].stages)
+        self.out_indices = _check_out_indices(out_indices, num_stages, unit='stage', owner='the anchors')
+        if stages is None:
+            allowed = set.intersection(*(set(type(a).stitch_stages) for a in self.anchors))
+            stages = tuple(sorted(allowed))
+        return enumerate_stitches([a.stage_depths for a in self.anchors], mode=mode, kinds=kinds,
+                                  selected=selected, stages=stages, out_stages=self.out_indices)
+
+    def _build_layer(self, spec, lora_rank: int | None, lora_alpha: float) -> StitchingLinear:
+        (sb, db), = spec.fits[:1]
+        src, dst = self.anchors[spec.src], self.anchors[spec.dst]
+        src_stage, dst_stage = src.stages[src.stage_of_boundary(sb)], dst.stages[dst.stage_of_boundary(db)]
+        # Dense projections of multi-stage anchors emit NCHW maps directly.
+        out_layout = 'nchw' if spec.key.startswith('proj_') else dst_stage.layout
+        return StitchingLinear(in_features=src_stage.width, out_features=dst_stage.width,
+                               rank=lora_rank, alpha=lora_alpha,
+                               in_layout=src_stage.layout, out_layout=out_layout)
 
     def load_anchor_weights(self, *, loader: Loader | None = None) -> list[LoadReport]:
         """Load every anchor's ``checkpoint`` (anchors without one keep their initialisation).
@@ -183,7 +221,13 @@ class StitchedViT(nn.Module):
         stitch = self.stitches[self._index]
         grid = self.anchors[stitch.first_anchor].grid_size(tuple(x.shape[-2:]))
         _, feats = self._run(x, stitch, self._taps[self._index])
-        return tokens_to_maps(feats, grid, self.anchors[0].num_prefix_tokens, self.with_cls_token)
+        return self.to_maps(feats, self._out_layouts[self._index], grid)
+
+    def to_maps(self, feats: Sequence[torch.Tensor], layouts: Sequence[str], grid: tuple[int, int]) -> list[Any]:
+        """Tapped tensors -> NCHW maps (paired with the class token when ``with_cls_token``)."""
+        if not self.multi_stage:
+            return tokens_to_maps(feats, grid, self.anchors[0].num_prefix_tokens, self.with_cls_token)
+        return [to_nchw(x, layout, grid, 0) for x, layout in zip(feats, layouts)]
 
     def _run(self, x: torch.Tensor, stitch: Stitch, taps: Mapping[tuple[int, int], TapGroups]):
         x = self.anchors[stitch.first_anchor].embed(x)
@@ -201,15 +245,49 @@ class StitchedViT(nn.Module):
         return x, feats
 
     def _plan_taps(self, stitch: Stitch) -> dict[tuple[int, int], TapGroups]:
-        """Map (segment, block) -> [(projection key or None, output slots)] for dense outputs.
+        """Map (segment, block) -> [(projection key or None, output slots)] for dense outputs."""
+        if not self.out_indices:
+            return {}
+        if self.multi_stage:
+            return self._plan_stage_taps(stitch)
+        return self._plan_block_taps(stitch)
+
+    def _plan_stage_taps(self, stitch: Stitch) -> dict[tuple[int, int], TapGroups]:
+        """Each output stage is read where the route is at that stage's end.
+
+        A stitch stays inside one stage, so exactly one segment holds each stage's last block;
+        outside the most expensive anchor its map is projected onto that anchor's width.
+        """
+        top = len(self.anchors) - 1
+        groups: dict[tuple[int, int], dict[str | None, list[int]]] = {}
+        for k, st in enumerate(self.out_indices):
+            for si, seg in enumerate(stitch.segments):
+                end = self.anchors[seg.anchor].stage_offset(st + 1)
+                if seg.start < end <= seg.end:
+                    proj = None if seg.anchor == top else projection_key(seg.anchor, st)
+                    groups.setdefault((si, end - 1), {}).setdefault(proj, []).append(k)
+                    break
+        return {at: [(proj, tuple(slots)) for proj, slots in g.items()] for at, g in groups.items()}
+
+    def _tap_layouts(self, taps: Mapping[tuple[int, int], TapGroups]) -> tuple[str, ...]:
+        """Layout of each output slot: the projection's, or the top anchor's stage layout."""
+        layouts = [''] * len(self.out_indices)
+        top = self.anchors[-1]
+        for groups in taps.values():
+            for proj, slots in groups:
+                for k in slots:
+                    layouts[k] = (self.stitch_layers[proj].out_layout if proj is not None
+                                  else top.stages[self.out_indices[k] if self.multi_stage else 0].layout)
+        return tuple(layouts)
+
+    def _plan_block_taps(self, stitch: Stitch) -> dict[tuple[int, int], TapGroups]:
+        """Dense outputs of plain ViTs.
 
         Outputs are read on the most expensive anchor's blocks; where the route runs in the
         small anchor, the nearest small block is read and projected with its small-to-large
         stitching layer, so every output has the large anchor's width.
         """
         groups: dict[tuple[int, int], dict[str | None, list[int]]] = {}
-        if not self.out_indices:
-            return {}
         top = len(self.anchors) - 1
         ds, dl = self.space.depths
         pos = 0  # position along the large anchor's blocks
@@ -244,9 +322,10 @@ class StitchedViT(nn.Module):
     def init_stitching_layers(self, images: torch.Tensor, *, batch_size: int = 8) -> None:
         """Least-squares initialisation of every stitching layer from one batch of images.
 
-        Both anchors of each layer run on ``images`` (on the model's device, in chunks of
-        ``batch_size``); each layer solves ``[X, 1] @ [W; b] ~= Y`` where X are the source
-        tokens at its boundary and Y the destination tokens at its entry boundary.
+        Both anchors of each layer run on ``images`` in eval mode (on the model's device, in
+        chunks of ``batch_size``); each layer solves ``[X, 1] @ [W; b] ~= Y`` where X are the
+        source features at its boundary and Y the destination features at its entry boundary
+        (the output of the block before the entry block), both channels-last and flattened.
 
         Args:
             images: Float tensor (N, 3, H, W), already normalised like training inputs.
@@ -259,7 +338,8 @@ class StitchedViT(nn.Module):
         device = next(self.parameters()).device
         was_training = self.training
         self.eval()
-        systems = {spec.key: [NormalEquations(self.anchors[spec.src].width, self.anchors[spec.dst].width, device)
+        systems = {spec.key: [NormalEquations(self.stitch_layers[spec.key].in_features,
+                                              self.stitch_layers[spec.key].out_features, device)
                               for _ in spec.fits] for spec in self.space.layers}
         try:
             for chunk in images.split(batch_size):
@@ -279,12 +359,13 @@ class StitchedViT(nn.Module):
                     len(self.space.layers), images.shape[0])
 
     @staticmethod
-    def _boundary_tokens(anchor: Anchor, images: torch.Tensor) -> list[torch.Tensor]:
+    def _boundary_tokens(anchor: FamilyAnchor, images: torch.Tensor) -> list[torch.Tensor]:
+        """Channels-last features at every boundary of ``anchor``."""
         x = anchor.embed(images)
-        out = [x]
-        for blk in anchor.blocks:
+        out = [channels_last(x, anchor.stages[0].layout)]
+        for b, blk in enumerate(anchor.blocks):
             x = blk(x)
-            out.append(x)
+            out.append(channels_last(x, anchor.stages[anchor.stage_of_boundary(b + 1)].layout))
         return out
 
     @property
@@ -293,7 +374,7 @@ class StitchedViT(nn.Module):
         return all(bool(layer.initialised) for layer in self.stitch_layers.values())
 
     # ----------------------------------------------------------------- export
-    def export_stitch(self, index: int) -> 'ExportedStitch':
+    def export_stitch(self, index: int) -> 'ExportedStitch':  # noqa: F821
         """A standalone module with only the weights of stitch ``index`` (low-rank merged)."""
         from .export import ExportedStitch
         return ExportedStitch.from_network(self, self.check_stitch_index(index))
@@ -304,22 +385,28 @@ class StitchedViT(nn.Module):
         return stitch_costs(self, input_size, output=output or self.output)
 
 
-def _check_compatible(anchors: Sequence[Anchor], specs: Sequence[AnchorSpec]) -> None:
+def _check_compatible(anchors: Sequence[FamilyAnchor], specs: Sequence[AnchorSpec]) -> None:
+    """Stitched anchors need the same stage count and grid per stage (and family facts)."""
     ref = anchors[0]
     for i, a in enumerate(anchors[1:], start=1):
-        if a.patch_size != ref.patch_size:
-            raise ValueError(f'anchors[{i}].name: {specs[i].name!r} has patch size {a.patch_size}, '
-                             f'{specs[0].name!r} has {ref.patch_size}; anchors must share it')
-        if a.token_layout() != ref.token_layout():
-            raise ValueError(
-                f'anchors[{i}].name: {specs[i].name!r} has token layout (class token, registers, '
-                f'pos-embed over prefix) {a.token_layout()}, {specs[0].name!r} has {ref.token_layout()}')
-        if tuple(a.model.patch_embed.img_size) != tuple(ref.model.patch_embed.img_size):
-            raise ValueError(f'anchors[{i}].img_size: {tuple(a.model.patch_embed.img_size)} differs from '
-                             f'anchors[0] {tuple(ref.model.patch_embed.img_size)}; set the same img_size')
+        both = f'anchors[{i}].name: {specs[i].name!r} has'
+        if len(a.stages) != len(ref.stages):
+            raise ValueError(f'{both} {len(a.stages)} stage(s), {specs[0].name!r} has {len(ref.stages)}; '
+                             'stitched anchors need the same stages')
+        if type(a) is type(ref):
+            ref_facts = ref.compat_facts()
+            for key, value in a.compat_facts().items():
+                if value != ref_facts[key]:
+                    raise ValueError(f'{both} {key} {value}, {specs[0].name!r} has {ref_facts[key]}; '
+                                     'anchors must share it')
+        strides, ref_strides = [s.stride for s in a.stages], [s.stride for s in ref.stages]
+        if strides != ref_strides:
+            raise ValueError(f'{both} stage strides (grid) {strides}, {specs[0].name!r} has {ref_strides}; '
+                             'stitched anchors need the same grid per stage')
 
 
-def _check_out_indices(out_indices: Sequence[int] | None, depth: int) -> tuple[int, ...]:
+def _check_out_indices(out_indices: Sequence[int] | None, depth: int, *, unit: str = 'block',
+                       owner: str = 'the largest anchor') -> tuple[int, ...]:
     if out_indices is None:
         return ()
     if isinstance(out_indices, int):
@@ -327,9 +414,13 @@ def _check_out_indices(out_indices: Sequence[int] | None, depth: int) -> tuple[i
     result = []
     for j in out_indices:
         if isinstance(j, bool) or not isinstance(j, int) or not -depth <= j < depth:
-            raise ValueError(f'out_indices: block index {j!r} out of range for the largest anchor '
-                             f'({depth} blocks)')
+            raise ValueError(f'out_indices: {unit} index {j!r} out of range for {owner} '
+                             f'({depth} {unit}s)')
         result.append(j % depth)
     if not result:
         raise ValueError('out_indices: expected at least one block index, got an empty list')
     return tuple(result)
+
+
+# First name of the engine, from when it only knew plain ViTs.
+StitchedViT = StitchedNetwork

@@ -1,11 +1,16 @@
-"""Stitch values and the enumeration of a stitch space.
+"""Stitch values and the enumeration of a stitch space from stage descriptions.
 
 A *stitch* is one sub-network of a stitched family: a route through one or more anchors, made
 of block segments joined by stitching layers. Anchors are indexed by cost (0 = cheapest).
 
-Boundaries count completed blocks: boundary ``b`` of an anchor is the token sequence after its
-first ``b`` blocks (``b = 0`` is the patch embedding output). A stitching layer maps boundary
-``src_boundary`` of its source anchor to boundary ``dst_boundary`` of its destination anchor.
+An anchor is stages of blocks (a plain ViT is one stage). Blocks are numbered along the whole
+anchor; boundaries count completed blocks: boundary ``b`` is the tensor after the first ``b``
+blocks (``b = 0`` is the embedding output). A stitching layer maps boundary ``src_boundary`` of
+its source anchor to boundary ``dst_boundary`` of its destination anchor.
+
+Single-stage anchors (plain ViTs) use the SN-Netv2 two-way space or SN-Net v1's sliding window.
+Multi-stage anchors use SN-Net v1's per-stage rule: a stitch stays inside one stage, never
+across a resolution change.
 """
 from __future__ import annotations
 
@@ -99,14 +104,16 @@ class StitchSpace:
     Attributes:
         stitches: Trained stitches, in index order.
         layers: Every stitching layer the stitches (and dense outputs) need.
-        depths: Depth of each anchor.
+        depths: Depth of each anchor (all stages).
         names: Display name of each anchor.
+        stage_depths: Depth of each stage of each anchor (one stage for plain ViTs).
     """
 
     stitches: tuple[Stitch, ...]
     layers: tuple[LayerSpec, ...]
     depths: tuple[int, ...]
     names: tuple[str, ...]
+    stage_depths: tuple[tuple[int, ...], ...] = ()
 
     def __len__(self) -> int:
         return len(self.stitches)
@@ -200,8 +207,73 @@ def _v1_pair(src: int, dst: int, ds: int, dl: int, names: tuple[str, ...], kerne
     return stitches, layers
 
 
+def front_block(end_block: int, depth_front: int, depth_end: int) -> int:
+    """SN-Net v1 front block ``m(i) = floor(i * Df / De)`` paired with end block ``i`` of a stage."""
+    return end_block * depth_front // depth_end
+
+
+def stage_pairs(depth_front: int, depth_end: int) -> list[tuple[int, int]]:
+    """SN-Net v1 (front block, end block) stitch positions inside one stage.
+
+    The front anchor runs up to and including block ``f``; the end anchor continues from
+    block ``e``. Unequal depths: ``(m(e), e)`` for every ``e > m(e)``; equal depths:
+    ``(j, j + 1)``. ``e >= 1`` keeps a stage's entry (downsampling) inside the end anchor.
+    """
+    if depth_front == depth_end:
+        return [(j, j + 1) for j in range(depth_front - 1)]
+    pairs = [(front_block(e, depth_front, depth_end), e) for e in range(depth_end)]
+    return [(f, e) for f, e in pairs if e > f]
+
+
+def _hierarchical_space(stage_depths: Sequence[tuple[int, ...]], names: tuple[str, ...],
+                        kinds: frozenset[str], stages: Sequence[int],
+                        out_stages: Sequence[int]) -> tuple[list[Stitch], list[LayerSpec]]:
+    """SN-Net v1 small-to-large stitches between neighbouring multi-stage anchors.
+
+    One layer per (stage, front block, end block): each position fits its own target
+    distribution (the official code shared layers between positions by list order).
+    Dense outputs add one projection per (cheaper anchor, output stage) onto the most
+    expensive anchor's stage output.
+    """
+    totals = [sum(d) for d in stage_depths]
+    starts = [[sum(d[:i]) for i in range(len(d) + 1)] for d in stage_depths]
+    stitches = _anchor_stitches(totals, names) if 'anchor' in kinds else []
+    layers = []
+    for src in range(len(stage_depths) - 1):
+        dst = src + 1
+        for st in stages:
+            for f, e in stage_pairs(stage_depths[src][st], stage_depths[dst][st]):
+                key = f'a{src}_to_a{dst}_s{st}_f{f}_e{e}'
+                out_b, in_b = starts[src][st] + f + 1, starts[dst][st] + e
+                layers.append(LayerSpec(key, src, dst, ((out_b, in_b),)))
+                if 'SL' in kinds:
+                    stitches.append(Stitch((Segment(src, 0, out_b), Segment(dst, in_b, totals[dst])),
+                                           (key,), 'SL', names))
+    top = len(stage_depths) - 1
+    layers += [LayerSpec(projection_key(a, st), a, top, ((starts[a][st + 1], starts[top][st + 1]),))
+               for a in range(top) for st in out_stages]
+    return stitches, layers
+
+
+def projection_key(anchor: int, stage: int) -> str:
+    """Key of the dense-output projection of ``anchor``'s ``stage`` onto the top anchor."""
+    return f'proj_a{anchor}_s{stage}'
+
+
+def _stage_depths(depths: Sequence[int | Sequence[int]]) -> tuple[tuple[int, ...], ...]:
+    result = []
+    for d in depths:
+        stages = (d,) if isinstance(d, int) else tuple(d)
+        if not stages or any(isinstance(x, bool) or not isinstance(x, int) or x < 1 for x in stages):
+            raise ValueError(f'depths: every anchor (and stage) needs at least one block, got {list(depths)}')
+        result.append(tuple(int(x) for x in stages))
+    if len({len(s) for s in result}) > 1:
+        raise ValueError(f'depths: anchors have different stage counts {[len(s) for s in result]}')
+    return tuple(result)
+
+
 def enumerate_stitches(
-        depths: Sequence[int],
+        depths: Sequence[int | Sequence[int]],
         *,
         mode: str = 'v2',
         kinds: Iterable[str] = KINDS,
@@ -209,11 +281,14 @@ def enumerate_stitches(
         names: Sequence[str] | None = None,
         with_projection: bool = False,
         window: tuple[int, int] = (2, 1),
+        stages: Sequence[int] | None = None,
+        out_stages: Sequence[int] = (),
 ) -> StitchSpace:
     """Enumerate the stitch space of anchors with the given depths (sorted by cost).
 
     Args:
-        depths: Number of blocks of each anchor, cheapest anchor first.
+        depths: Number of blocks of each anchor, cheapest anchor first; for multi-stage
+            anchors, the depth of each stage (e.g. ``[(2, 2, 2, 2), (3, 4, 6, 3)]``).
         mode: ``'v2'`` (SN-Netv2 two-way stitching: anchors, SL, LS, LSL, SLS; two anchors) or
             ``'v1'`` (SN-Net: anchors and small-to-large stitches between neighbouring anchors).
         kinds: Kinds to include (subset of ``KINDS``); v1 mode only has ``anchor`` and ``SL``.
@@ -222,6 +297,8 @@ def enumerate_stitches(
         with_projection: v2 only: also create the small-to-large layer at the small anchor's
             last boundary, used to project small-anchor features for dense outputs.
         window: v1 only: (kernel, stride) of the sliding window for equal-depth neighbours.
+        stages: Multi-stage anchors only: stages a stitch may stay in (default: all but the last).
+        out_stages: Multi-stage anchors only: stages with dense outputs (adds their projections).
 
     Returns:
         The stitch space.
@@ -229,13 +306,12 @@ def enumerate_stitches(
     Raises:
         ValueError: On an unknown mode or kind, too few anchors, bad depths or bad selection.
     """
-    depths = tuple(int(d) for d in depths)
     if mode not in MODES:
         raise ValueError(f'mode: expected one of {MODES}, got {mode!r}')
     if len(depths) < 2:
         raise ValueError(f'depths: at least two anchors are needed, got {list(depths)}')
-    if any(d < 1 for d in depths):
-        raise ValueError(f'depths: every anchor needs at least one block, got {list(depths)}')
+    stage_depths = _stage_depths(depths)
+    depths = tuple(sum(d) for d in stage_depths)
     kinds = frozenset(kinds)
     unknown = kinds - set(KINDS)
     if unknown:
@@ -244,7 +320,9 @@ def enumerate_stitches(
     if len(names) != len(depths):
         raise ValueError(f'names: expected {len(depths)} names, got {list(names)}')
 
-    if mode == 'v2':
+    if len(stage_depths[0]) > 1:
+        stitches, layers = _multi_stage_space(stage_depths, names, kinds, mode, stages, out_stages)
+    elif mode == 'v2':
         if len(depths) != 2:
             raise ValueError(f"depths: mode='v2' stitches exactly two anchors, got {len(depths)}; "
                              "use mode='v1' for more")
@@ -269,8 +347,29 @@ def enumerate_stitches(
     if not stitches:
         raise ValueError(f'kinds: the selection {sorted(kinds)} leaves no stitch')
     used = {key for s in stitches for key in s.layers}
+    used |= {spec.key for spec in layers if spec.key.startswith('proj_')}
     layers = [spec for spec in layers if spec.key in used or (with_projection and spec.src == 0)]
-    return StitchSpace(tuple(stitches), tuple(layers), depths, names)
+    return StitchSpace(tuple(stitches), tuple(layers), depths, names, stage_depths)
+
+
+def _multi_stage_space(stage_depths: tuple[tuple[int, ...], ...], names: tuple[str, ...],
+                       kinds: frozenset[str], mode: str, stages: Sequence[int] | None,
+                       out_stages: Sequence[int]) -> tuple[list[Stitch], list[LayerSpec]]:
+    num_stages = len(stage_depths[0])
+    if mode != 'v1':
+        raise ValueError(f"mode: multi-stage anchors are stitched with mode='v1' (SN-Net), got {mode!r}")
+    stages = tuple(range(num_stages - 1)) if stages is None else tuple(stages)
+    for field_name, values in (('stages', stages), ('out_indices', tuple(out_stages))):
+        bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < num_stages]
+        if bad:
+            raise ValueError(f'{field_name}: stage index {bad[0]!r} out of range for anchors with '
+                             f'{num_stages} stages')
+    for src in range(len(stage_depths) - 1):
+        for st in stages:
+            if stage_depths[src][st] > stage_depths[src + 1][st]:
+                raise ValueError(f'depths: stage {st} of anchor {src} ({stage_depths[src][st]} blocks) is '
+                                 f'deeper than in the next, more expensive anchor ({stage_depths[src + 1][st]})')
+    return _hierarchical_space(stage_depths, names, kinds, stages, out_stages)
 
 
 def parse_stitch_set(spec: str | Sequence[int], stitches: Sequence[Stitch], field_name: str = 'stitches') -> list[int]:
