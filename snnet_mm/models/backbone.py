@@ -25,7 +25,10 @@ def _read_uri(uri: str) -> Any:
 
 @MODELS.register_module()
 class SNNetv2(BaseModule):
-    """Stitchable ViT backbone (SN-Netv2) for mmseg, mmdet and mmpretrain.
+    """Stitchable backbone (SN-Netv2 / SN-Net) for mmseg, mmdet and mmpretrain.
+
+    Anchors are timm models of one supported family (ViT/DeiT/DeiT3, Swin, ResNet; see
+    ``snnet_mm.stitching.families``).
 
     The anchors are built from timm at construction and their weights load in
     ``init_weights`` (MMEngine's runner calls it before training only), so testing, sweeps and
@@ -36,16 +39,19 @@ class SNNetv2(BaseModule):
         anchors: Anchor configs: timm names or dicts with ``name`` and optional ``checkpoint``
             (local ``.pth/.bin/.safetensors``, any URI MMEngine's ``CheckpointLoader`` reads,
             ``'timm'`` or ``'timm:<tag>'``), ``img_size``, ``drop_path_rate``, ``model_kwargs``.
-        out_indices: Blocks of the most expensive anchor whose outputs are returned as NCHW maps
-            (stride = patch size). ``None`` returns ``(logits,)`` from the head of the anchor the
-            stitch ends in.
+        out_indices: Plain ViTs: blocks of the most expensive anchor whose outputs are returned
+            as NCHW maps (stride = patch size). Swin / ResNet: stages (maps at strides
+            4/8/16/32 with the most expensive anchor's widths). ``None`` returns ``(logits,)``
+            from the head of the anchor the stitch ends in.
         stitch: Stitch used outside training: an index, a route as printed
             (``'L[0:2] -> S[1:7] -> L[14:24]'``, spaces optional) or a budget
             ``dict(max_gflops=G, results=None, input_size=None)``: the most accurate stitch
             within G whole-model GFLOPs of a sweep's ``stitches.json`` when ``results`` is
             given, else the most expensive stitch within G backbone GFLOPs at ``input_size``
             (default: the anchors' ``img_size``). ``None`` selects the most expensive anchor.
-        mode: ``'v2'`` (two-way SN-Netv2 stitching) or ``'v1'`` (SN-Net, small-to-large).
+        mode: ``'v2'`` (two-way SN-Netv2 stitching) or ``'v1'`` (SN-Net, small-to-large; the
+            mode of Swin and ResNet anchors).
+        stages: Swin / ResNet: stages a stitch may stay in (default: the official ones).
         kinds: Stitch kinds included in the trained space.
         selected: Optional explicit list of stitch indices to keep.
         with_cls_token: Return ``(map, class_token)`` pairs (DPT readout).
@@ -69,6 +75,7 @@ class SNNetv2(BaseModule):
             lora_rank: int | None = None,
             lora_alpha: float = 1.0,
             dynamic_img_size: bool | None = None,
+            stages: Sequence[int] | None = None,
             init_cfg: dict | list | None = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -78,7 +85,7 @@ class SNNetv2(BaseModule):
         self.net = StitchedViT(
             anchors, mode=mode, kinds=kinds, selected=selected, out_indices=out_indices,
             with_cls_token=with_cls_token, lora_rank=lora_rank, lora_alpha=lora_alpha,
-            dynamic_img_size=dynamic_img_size, load_weights=False)
+            dynamic_img_size=dynamic_img_size, stages=stages, load_weights=False)
         if stitch is None:
             self.default_stitch = self.net.anchor_stitch(-1) if self._has_anchor(-1) else 0
         else:
