@@ -33,13 +33,13 @@ def save_anchor_files(config: Path, directory: Path) -> list[str]:
     import torch
     from mmengine.config import Config
 
-    from snnet_mm.stitching.anchor import AnchorSpec, build_timm_vit
+    from snnet_mm.stitching.anchor import AnchorSpec, build_anchor
     directory.mkdir(parents=True, exist_ok=True)
     options = []
     for i, anchor in enumerate(Config.fromfile(config).model.backbone.anchors):
         spec = AnchorSpec.parse(anchor.to_dict() if hasattr(anchor, 'to_dict') else anchor, f'anchors[{i}]')
         path = directory / f'anchor{i}.pth'
-        torch.save(build_timm_vit(spec, f'anchors[{i}]', dynamic_img_size=False).state_dict(), path)
+        torch.save(build_anchor(spec, f'anchors[{i}]', dynamic_img_size=False).model.state_dict(), path)
         options.append(f'model.backbone.anchors.{i}.checkpoint={path}')
     return options
 

@@ -84,5 +84,10 @@ def build_anchor(spec: AnchorSpec, field_name: str, dynamic_img_size: bool) -> F
     return adapter(model)
 
 
+def build_timm_vit(spec: AnchorSpec, field_name: str, dynamic_img_size: bool) -> nn.Module:
+    """The bare timm model of ``spec`` (first name of ``build_anchor``, from the ViT-only days)."""
+    return build_anchor(spec, field_name, dynamic_img_size).model
+
+
 # The plain-ViT adapter under its first name.
 Anchor = ViTAnchor

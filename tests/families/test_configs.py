@@ -1,0 +1,49 @@
+"""Family configs (ResNet, Swin) build their models with the official stitch counts and widths."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from upstream import CONFIGS, build_config_model  # noqa: E402
+
+FAMILIES = CONFIGS / 'families'
+CLS = sorted((FAMILIES / 'classification').glob('*.py'))
+SEG = sorted((FAMILIES / 'segmentation').glob('*.py'))
+DET = sorted((FAMILIES / 'detection').glob('*.py'))
+# Official SN-Net v1 stitch counts plus the anchors.
+COUNTS = {'r18-r50': 8 + 2, 'r18-swin-t': 6 + 2, 'swin-t-s-b': 38 + 3, 'swin-t-s': 19 + 2}
+
+
+def expected_count(path: Path) -> int:
+    return next(v for k, v in COUNTS.items() if f'_{k}_' in path.name)
+
+
+@pytest.mark.parametrize('path', CLS, ids=[p.name for p in CLS])
+def test_classification_config_builds_with_the_official_count(path):
+    pytest.importorskip('mmpretrain')
+    cfg, model = build_config_model(path, 'mmpretrain')
+    assert model.backbone.num_stitches == expected_count(path)
+    assert cfg.model.backbone.mode == 'v1' and cfg.model.init_cfg is None
+    assert cfg.optim_wrapper.paramwise_cfg.custom_keys['backbone.net.anchors'] == dict(lr_mult=0.1)
+    assert cfg.find_unused_parameters is True
+
+
+@pytest.mark.parametrize('path', SEG + DET, ids=[p.name for p in SEG + DET])
+def test_dense_config_builds_and_its_neck_reads_the_top_anchor_widths(path):
+    scope = 'mmseg' if path in SEG else 'mmdet'
+    pytest.importorskip(scope)
+    cfg, model = build_config_model(path, scope)
+    backbone = model.backbone
+    widths = [s.width for s in backbone.net.anchors[-1].stages]
+    if 'tiny' not in path.name:
+        assert backbone.num_stitches == expected_count(path)
+        assert [a.name for a in cfg.model.backbone.anchors] == ['swin_tiny_patch4_window7_224',
+                                                                 'swin_small_patch4_window7_224']
+        assert widths == [96, 192, 384, 768]
+    consumer = cfg.model.decode_head.in_channels if scope == 'mmseg' else cfg.model.neck.in_channels
+    assert list(consumer) == widths
+    assert cfg.model.backbone.out_indices == (0, 1, 2, 3)
+    assert any(h['type'] == 'StitchSamplingHook' for h in cfg.custom_hooks)
