@@ -9,8 +9,8 @@ _base_ = [
 ]
 
 anchors = [
-    dict(name='resnet18', checkpoint='checkpoints/resnet18.pth'),
-    dict(name='resnet50', checkpoint='checkpoints/resnet50.pth'),
+    dict(name='resnet18', checkpoint='timm:resnet18.tv_in1k'),
+    dict(name='resnet50', checkpoint='timm:resnet50.tv_in1k'),
 ]
 model = dict(
     backbone=dict(_delete_=True, type='SNNetv2', anchors=anchors, mode='v1', stitch=None),

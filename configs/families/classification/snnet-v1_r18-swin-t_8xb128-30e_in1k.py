@@ -4,7 +4,7 @@
 _base_ = ['./snnet-v1_r18-r50_8xb128-30e_in1k.py']
 
 anchors = [
-    dict(name='resnet18', checkpoint='checkpoints/resnet18.pth'),
-    dict(name='swin_tiny_patch4_window7_224', checkpoint='checkpoints/swin_tiny_patch4_window7_224.pth'),
+    dict(name='resnet18', checkpoint='timm:resnet18.tv_in1k'),
+    dict(name='swin_tiny_patch4_window7_224', checkpoint='timm:swin_tiny_patch4_window7_224.ms_in1k'),
 ]
 model = dict(backbone=dict(anchors=anchors))

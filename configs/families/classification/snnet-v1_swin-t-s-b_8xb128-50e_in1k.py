@@ -7,7 +7,7 @@ _base_ = [
     '../../_base_/snnet_training.py',
 ]
 
-anchors = [dict(name=f'swin_{size}_patch4_window7_224', checkpoint=f'checkpoints/swin_{size}_patch4_window7_224.pth',
+anchors = [dict(name=f'swin_{size}_patch4_window7_224', checkpoint=f'timm:swin_{size}_patch4_window7_224.ms_in1k',
                 drop_path_rate=0.2) for size in ('tiny', 'small', 'base')]
 model = dict(
     backbone=dict(_delete_=True, type='SNNetv2', anchors=anchors, mode='v1', stitch=None),

@@ -7,9 +7,9 @@ _base_ = [
 ]
 
 anchors = [
-    dict(name='swin_tiny_patch4_window7_224', checkpoint='checkpoints/swin_tiny_patch4_window7_224.pth',
+    dict(name='swin_tiny_patch4_window7_224', checkpoint='timm:swin_tiny_patch4_window7_224.ms_in1k',
          drop_path_rate=0.2),
-    dict(name='swin_small_patch4_window7_224', checkpoint='checkpoints/swin_small_patch4_window7_224.pth',
+    dict(name='swin_small_patch4_window7_224', checkpoint='timm:swin_small_patch4_window7_224.ms_in1k',
          drop_path_rate=0.2),
 ]
 model = dict(

@@ -6,11 +6,11 @@ _base_ = [
     '../../_base_/snnet_training.py',
 ]
 
-# Anchor weights: timm state dicts (README: "Anchor weights"); 'timm' tags also work.
+# Anchor weights: timm tags of the ImageNet-1k weights (README: "Anchor weights").
 anchors = [
-    dict(name='swin_tiny_patch4_window7_224', checkpoint='checkpoints/swin_tiny_patch4_window7_224.pth',
+    dict(name='swin_tiny_patch4_window7_224', checkpoint='timm:swin_tiny_patch4_window7_224.ms_in1k',
          img_size=512, drop_path_rate=0.3),
-    dict(name='swin_small_patch4_window7_224', checkpoint='checkpoints/swin_small_patch4_window7_224.pth',
+    dict(name='swin_small_patch4_window7_224', checkpoint='timm:swin_small_patch4_window7_224.ms_in1k',
          img_size=512, drop_path_rate=0.3),
 ]
 model = dict(
