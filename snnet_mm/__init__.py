@@ -18,6 +18,8 @@ __all__ = [*_CORE, '__version__']
 
 if find_spec('mmengine') is not None:
     from . import compat, mim
+    if find_spec('mmcv') is not None:
+        from . import datasets  # noqa: F401  (registers NYUCrop)
     from .engine import StitchSamplingHook  # noqa: F401
     from .models import SNNetv2  # noqa: F401
 

@@ -1,6 +1,6 @@
 # Tiny CPU variant: tiny random-init anchors (width 32/64, depth 2/4), 5 classes, 32x32 images,
 # 10 epochs of 5 iterations. Data: python tools/make_tiny_data.py imagenet data/tiny/imagenet
-_base_ = ['./snnetv2_deit3-s-l_8xb128_in1k.py']
+_base_ = ['./snnetv2_deit3-s-l_8xb64_in1k.py']
 
 num_classes = 5
 data_root = 'data/tiny/imagenet'
@@ -21,6 +21,7 @@ train_pipeline = [
 ]
 test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 train_dataloader = dict(batch_size=8, num_workers=0, persistent_workers=False,
+                        sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
                         dataset=dict(data_root=data_root, split='train', pipeline=train_pipeline))
 val_dataloader = dict(batch_size=10, num_workers=0, persistent_workers=False,
                       dataset=dict(data_root=data_root, split='val', pipeline=test_pipeline))

@@ -14,7 +14,8 @@ model = dict(
                  dict(tiny, model_kwargs=dict(embed_dim=64, depth=4, num_heads=2))],
         out_indices=(0, 1, 2, 3),
         lora_rank=4),
-    decode_head=dict(in_channels=64, channels=16, post_process_channels=(8, 16, 32, 32), head_channels=8),
+    decode_head=dict(in_channels=64, channels=16, post_process_channels=(8, 16, 32, 32), head_channels=8,
+                     loss_decode=dict(warm_iter=10)),  # 240 iterations in all
     test_cfg=dict(crop_size=(64, 80), stride=(64, 80)))  # one window: the whole 64x80 image + flip
 
 meta_keys = ('img_path', 'depth_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 'flip',

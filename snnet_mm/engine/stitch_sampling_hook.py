@@ -11,6 +11,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
 from ..models.backbone import SNNetv2
+from ..stitching.layers import ls_cutoff
 from ..stitching.sampling import STRATEGIES, StitchSampler, group_by_flops
 from ..stitching.stitch import parse_stitch_set
 
@@ -53,6 +54,8 @@ class StitchSamplingHook(Hook):
         stitches: Optional subset of stitch indices to train (default: all).
         input_size: (H, W) at which FLOPs are counted; default: the training batch size.
         seed: Sampling seed; default: rank 0's runner seed.
+        ls_rcond: Least-squares singular-value cut-off (``None``: float64 precision, ``'fp32'``:
+            the official float32 ``pinv`` cut-off, or a ratio); see ``NormalEquations.solve``.
     """
 
     priority = 'VERY_HIGH'
@@ -60,7 +63,12 @@ class StitchSamplingHook(Hook):
     def __init__(self, *, num_init_images: int = 50, init_batch_size: int = 8,
                  strategy: str = 'flops_grouped', gap_gflops: float = 1.0,
                  stitches: Sequence[int] | None = None,
-                 input_size: Sequence[int] | None = None, seed: int | None = None) -> None:
+                 input_size: Sequence[int] | None = None, seed: int | None = None,
+                 ls_rcond: float | str | None = None) -> None:
+        try:
+            ls_cutoff(ls_rcond, tokens=1, features=1)
+        except ValueError as error:
+            raise ValueError(f'ls_{error}') from None  # 'ls_rcond: expected ...'
         if not isinstance(num_init_images, int) or num_init_images < 1:
             raise ValueError(f'num_init_images: expected an int >= 1, got {num_init_images!r}')
         if not isinstance(init_batch_size, int) or init_batch_size < 1:
@@ -78,6 +86,7 @@ class StitchSamplingHook(Hook):
         self.stitches = None if stitches is None else list(stitches)
         self.input_size = None if input_size is None else (int(input_size[0]), int(input_size[1]))
         self.seed = seed
+        self.ls_rcond = ls_rcond
         self.sampler: StitchSampler | None = None
         self._backbone: SNNetv2 | None = None
         self.gflops: list[float] = []
@@ -96,7 +105,7 @@ class StitchSamplingHook(Hook):
             images = self._draw_images(runner, self.num_init_images if solve and get_rank() == 0 else 1)
         if solve:
             if get_rank() == 0:
-                backbone.init_stitching_layers(images, batch_size=self.init_batch_size)
+                backbone.init_stitching_layers(images, batch_size=self.init_batch_size, rcond=self.ls_rcond)
             for param in backbone.net.stitch_layers.parameters():
                 broadcast(param.data, src=0)
             for layer in backbone.net.stitch_layers.values():

@@ -147,8 +147,9 @@ class SNNetv2(BaseModule):
     def export_stitch(self, index: int) -> ExportedStitch:
         return self.net.export_stitch(index)
 
-    def init_stitching_layers(self, images: torch.Tensor, *, batch_size: int = 8) -> None:
-        self.net.init_stitching_layers(images, batch_size=batch_size)
+    def init_stitching_layers(self, images: torch.Tensor, *, batch_size: int = 8,
+                              rcond: float | str | None = None) -> None:
+        self.net.init_stitching_layers(images, batch_size=batch_size, rcond=rcond)
 
     @property
     def stitching_initialised(self) -> bool:

@@ -1,9 +1,9 @@
 """``DPTDepthHead``: DPT (Ranftl et al., 2021) regressing metric depth for mmseg's ``DepthEstimator``.
 
 mmseg 1.2.2 ships DPT only as a segmentation head. This head reuses its building blocks
-(``ReassembleBlocks``, ``FeatureFusionBlock``) and adds what depth needs: a depth output head,
-an activation that keeps predictions in ``[min_depth, max_depth]``, the SiLog loss on valid
-pixels, and predictions in the format ``DepthEstimator`` and ``DepthMetric`` expect (a
+(``ReassembleBlocks``, ``FeatureFusionBlock``) and adds what depth needs: a depth output head
+ending like the Depth-Estimation-Toolbox DPT that SN-Netv2 trained (``relu(x) + min_depth``),
+a depth loss on valid pixels, and predictions in the format ``DepthEstimator`` and ``DepthMetric`` expect (a
 ``(N, 1, H, W)`` depth map in metres at the input size). It is registered in MMEngine's root
 ``MODELS`` registry, so ``type='DPTDepthHead'`` resolves from the mmseg scope.
 """
@@ -69,9 +69,10 @@ class DPTDepthHead(BaseDecodeHead):
         patch_size: Patch size of the backbone (its output stride).
         min_depth: Smallest predicted depth (metres), > 0.
         max_depth: Largest predicted depth (metres).
-        activation: ``'sigmoid'``: ``min + (max - min) * sigmoid(x)``, always inside the range;
-            ``'relu'``: ``relu(x) + min`` (the Depth-Estimation-Toolbox DPT used by SN-Netv2),
-            clamped to ``max_depth`` at prediction.
+        activation: ``'relu'``: ``relu(x) + min_depth`` (the Depth-Estimation-Toolbox DPT that
+            SN-Netv2 trained, ``DepthBaseDecodeHead.depth_pred``), clamped to ``max_depth`` at
+            prediction as its ``encode_decode`` does; ``'sigmoid'``:
+            ``min + (max - min) * sigmoid(x)``, always inside the range.
         head_channels: Channels of the last hidden layer of the depth head.
         norm_cfg: Norm layer of the fusion blocks and the final projection (``None`` as in
             DPT's depth recipe).
@@ -100,7 +101,7 @@ class DPTDepthHead(BaseDecodeHead):
             patch_size: int = 16,
             min_depth: float = 1e-3,
             max_depth: float = 10.0,
-            activation: str = 'sigmoid',
+            activation: str = 'relu',
             head_channels: int = 32,
             norm_cfg: dict | None = None,
             act_cfg: dict | None = dict(type='ReLU'),

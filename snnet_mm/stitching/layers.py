@@ -159,9 +159,36 @@ class NormalEquations:
         self.cross += x1.T @ y
         self.count += x.shape[0]
 
-    def solve(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Least-squares ``(weight, bias)`` with ``weight`` of shape (out, in)."""
+    def solve(self, *, rcond: float | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Least-squares ``(weight, bias)`` with ``weight`` of shape (out, in).
+
+        Args:
+            rcond: Relative cut-off on the singular values of ``[X, 1]``: directions below
+                ``rcond * s_max`` are discarded (a regulariser). ``None``: float64 precision
+                (``pinv``'s default on the Gram matrix); ``'fp32'``: ``max(tokens, in + 1) *
+                eps(float32)``, what ``torch.linalg.pinv`` of ``[X, 1]`` in float32 discards (the
+                official SN-Net solve); a float: that ratio.
+        """
         if self.count == 0:
             raise ValueError('images: no tokens were accumulated for the least-squares fit')
-        solution = torch.linalg.pinv(self.gram, hermitian=True) @ self.cross
+        ratio = ls_cutoff(rcond, tokens=self.count, features=self.gram.shape[0])
+        # Eigenvalues of the Gram matrix are squared singular values of [X, 1].
+        rtol = None if ratio is None else ratio ** 2
+        solution = torch.linalg.pinv(self.gram, rtol=rtol, hermitian=True) @ self.cross
         return solution[:-1].T.contiguous(), solution[-1].contiguous()
+
+
+
+def ls_cutoff(rcond: float | str | None, *, tokens: int, features: int) -> float | None:
+    """The relative singular-value cut-off that ``rcond`` stands for (see ``NormalEquations.solve``).
+
+    Raises:
+        ValueError: On an ``rcond`` that is not None, ``'fp32'`` or a float in [0, 1).
+    """
+    if rcond is None:
+        return None
+    if rcond == 'fp32':
+        return max(tokens, features) * torch.finfo(torch.float32).eps
+    if isinstance(rcond, bool) or not isinstance(rcond, (int, float)) or not 0 <= rcond < 1:
+        raise ValueError(f"rcond: expected None, 'fp32' or a number in [0, 1), got {rcond!r}")
+    return float(rcond)

@@ -16,7 +16,7 @@ from torch import nn
 from .anchor import AnchorSpec, build_anchor
 from .checkpoint import LoadReport, Loader, load_anchor_weights
 from .families import FamilyAnchor, channels_last, to_nchw
-from .layers import NormalEquations, StitchingLinear
+from .layers import NormalEquations, StitchingLinear, ls_cutoff
 from .stitch import KINDS, Stitch, StitchSpace, enumerate_stitches, map_block, projection_key
 
 logger = logging.getLogger('snnet_mm')
@@ -319,7 +319,8 @@ class StitchedNetwork(nn.Module):
 
     # ----------------------------------------------------------------- least squares
     @torch.no_grad()
-    def init_stitching_layers(self, images: torch.Tensor, *, batch_size: int = 8) -> None:
+    def init_stitching_layers(self, images: torch.Tensor, *, batch_size: int = 8,
+                              rcond: float | str | None = None) -> None:
         """Least-squares initialisation of every stitching layer from one batch of images.
 
         Both anchors of each layer run on ``images`` in eval mode (on the model's device, in
@@ -330,11 +331,14 @@ class StitchedNetwork(nn.Module):
         Args:
             images: Float tensor (N, 3, H, W), already normalised like training inputs.
             batch_size: Images per forward pass while collecting activations.
+            rcond: Least-squares singular-value cut-off (``NormalEquations.solve``): ``None``
+                float64 precision, ``'fp32'`` the official float32 ``pinv`` cut-off, or a ratio.
         """
         if images.dim() != 4 or images.shape[0] == 0:
             raise ValueError(f'images: expected a non-empty (N, 3, H, W) batch, got shape {tuple(images.shape)}')
         if batch_size < 1:
             raise ValueError(f'batch_size: expected >= 1, got {batch_size}')
+        ls_cutoff(rcond, tokens=1, features=1)  # a bad rcond fails before the forward passes
         device = next(self.parameters()).device
         was_training = self.training
         self.eval()
@@ -350,7 +354,7 @@ class StitchedNetwork(nn.Module):
         finally:
             self.train(was_training)
         for spec in self.space.layers:
-            solutions = [eq.solve() for eq in systems[spec.key]]
+            solutions = [eq.solve(rcond=rcond) for eq in systems[spec.key]]
             weight = torch.stack([w for w, _ in solutions]).mean(0)
             bias = torch.stack([b for _, b in solutions]).mean(0)
             layer = self.stitch_layers[spec.key]

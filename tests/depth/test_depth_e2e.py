@@ -53,7 +53,7 @@ def test_train_logs_stitches_lowers_loss_and_validates_anchors(trained):
     first = np.mean([r['loss'] for r in records[:12]])
     last = np.mean([r['loss'] for r in records[-12:]])
     assert last < first - 0.1, (first, last)
-    assert {'stitch', 'stitch_gflops', 'decode.loss_silog'} <= set(records[0])
+    assert {'stitch', 'stitch_gflops', 'decode.loss_sig'} <= set(records[0])
     assert len({r['stitch'] for r in records}) > 1
     assert (trained / f'epoch_{EPOCHS}.pth').exists()
     final = [r for r in scalars(trained) if 'rmse' in r][-1]

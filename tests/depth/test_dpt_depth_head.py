@@ -56,7 +56,21 @@ def test_output_matches_the_input_size_for_every_stitch(backbone, size):
         with torch.no_grad():
             depth = head(backbone(image))
         assert depth.shape == (2, 1, *size)
-        assert MIN_DEPTH <= depth.min() and depth.max() <= MAX_DEPTH
+        assert MIN_DEPTH <= depth.min()  # relu + min_depth: bounded below (clamped above at prediction)
+
+
+def test_zero_logits_give_min_depth():
+    """The toolbox DPT head SN-Netv2 trained ends in relu(x) + min_depth (a sigmoid squash
+    into [min, max] would give the middle of the range)."""
+    head = MODELS.build(head_cfg())
+    with torch.no_grad():
+        head.depth_pred.weight.zero_()
+        head.depth_pred.bias.zero_()
+        assert torch.equal(head(levels()), torch.full_like(head(levels()), MIN_DEPTH))
+        head.depth_pred.bias.fill_(-3.0)  # negative logits: still min_depth
+        assert head(levels()).max().item() == pytest.approx(MIN_DEPTH)
+        head.depth_pred.bias.fill_(2.0)   # linear above: 2 m + min_depth
+        assert head(levels()).min().item() == pytest.approx(2.0 + MIN_DEPTH)
 
 
 @pytest.mark.parametrize('size', [(70, 50), (33, 81)])
@@ -75,6 +89,8 @@ def test_sizes_off_the_patch_grid_are_cropped_back_to_the_input(backbone, size):
 @pytest.mark.parametrize('readout', ['project', 'add', 'ignore'])
 def test_readouts_and_gradients_reach_every_level(readout):
     head = MODELS.build(head_cfg(readout_type=readout))
+    with torch.no_grad():
+        head.depth_pred.bias.fill_(10.0)  # keep the output relu in its linear part
     inputs = levels()
     for m, t in inputs:
         m.requires_grad_(True)
@@ -136,8 +152,8 @@ def sample(depth: torch.Tensor, **meta):
     return s
 
 
-def test_silog_loss_ignores_pixels_without_depth():
-    head = MODELS.build(head_cfg())
+def test_sig_loss_ignores_pixels_without_depth():
+    head = MODELS.build(head_cfg(loss_decode=dict(type='SigLoss')))
     gt = torch.full((1, 64, 80), 2.0)
     gt[:, :, :10] = 0.0        # no measurement
     gt[:, :5] = 50.0           # beyond max_depth
@@ -145,10 +161,10 @@ def test_silog_loss_ignores_pixels_without_depth():
     pred[..., :10] = 7.0       # wrong only where the target is invalid
     pred[:, :, :5] = 3.0
     losses = head.loss_by_feat(pred, [sample(gt)])
-    assert set(losses) == {'loss_silog'}
-    assert losses['loss_silog'].item() == pytest.approx(0.0, abs=1e-3)
+    assert set(losses) == {'loss_sig'}
+    assert losses['loss_sig'].item() == pytest.approx(0.0, abs=1e-3)
     pred[..., 40:, 20:] = 4.0  # now wrong on valid pixels too
-    assert head.loss_by_feat(pred, [sample(gt)])['loss_silog'].item() > 0.1
+    assert head.loss_by_feat(pred, [sample(gt)])['loss_sig'].item() > 0.1
 
 
 def test_relu_activation_is_clamped_at_prediction():

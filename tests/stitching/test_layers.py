@@ -136,3 +136,43 @@ def test_normal_equations_rank_deficient_inputs(dtype):
 def test_normal_equations_without_tokens_raise():
     with pytest.raises(ValueError, match='images'):
         NormalEquations(4, 4, torch.device('cpu')).solve()
+
+
+def _ill_conditioned(tokens: int = 2000, width: int = 8):
+    """Tokens with one direction 1e-4 as strong as the others, that the target weighs heavily."""
+    torch.manual_seed(0)
+    x = torch.randn(tokens, width, dtype=torch.float64)
+    x[:, -1] = x[:, 0] + 1e-4 * torch.randn(tokens, dtype=torch.float64)  # nearly collinear
+    w = torch.randn(3, width, dtype=torch.float64)
+    y = x @ w.T + 0.5
+    return x, y
+
+
+def test_fp32_cutoff_is_the_official_float32_pinv_solution():
+    """rcond='fp32' discards what torch.linalg.pinv of [X, 1] in float32 discards (SN-Net's
+    ps_inv); the default float64 cut-off keeps the weak direction and fits it."""
+    x, y = _ill_conditioned()
+    x1 = torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)
+    official = (torch.linalg.pinv(x1.float()) @ y.float()).double()  # (in + 1, out)
+    solutions = {}
+    for rcond in (None, 'fp32'):
+        eq = NormalEquations(8, 3, torch.device('cpu'))
+        _fill(eq, x, y)
+        w_hat, b_hat = eq.solve(rcond=rcond)
+        solutions[rcond] = torch.cat([w_hat.T, b_hat[None]])
+    torch.testing.assert_close(solutions['fp32'], official, atol=2e-3, rtol=0)
+    assert (solutions[None] - official).abs().max() > 0.1
+    residual = {k: float((x1 @ v - y).pow(2).mean()) for k, v in solutions.items()}
+    assert residual[None] < 1e-12 < residual['fp32']
+
+
+def test_explicit_cutoff_ratio_and_bad_values():
+    x, y = _ill_conditioned(tokens=300)
+    eq = NormalEquations(8, 3, torch.device('cpu'))
+    _fill(eq, x, y)
+    w_hat, _ = eq.solve(rcond=1e-2)  # well above the weak direction's 1e-4: discarded
+    torch.testing.assert_close(w_hat[:, 0], w_hat[:, -1], atol=1e-3, rtol=0)  # minimum norm: shared
+    for bad in (-0.1, 1.0, 'fp16', True):
+        with pytest.raises(ValueError, match='rcond'):
+            eq.solve(rcond=bad)
+
