@@ -8,9 +8,12 @@ every stitch on the validation digits, trains all stitches (SN-Netv2 sampling) a
 again. Prints mean top-1 per stitch kind for both settings:
 
 - ``fp64``: ``rcond=None``, float64 precision (pinv's default on the Gram matrix);
-- ``fp32``: ``rcond='fp32'``, the cut-off of the official float32 ``torch.linalg.pinv``.
+- ``fp32``: ``rcond='fp32'``, the cut-off of the official float32 ``torch.linalg.pinv``;
+- any other ratio given in ``--settings`` (e.g. ``2.3e-3``, the official cut-off for 100
+  ImageNet images of 197 tokens).
 
     python benchmarks/bench_ls_cutoff.py [--work-dir work_dirs/bench_ls_cutoff] [--stitch-epochs 15]
+                                         [--settings fp64,fp32,2.3e-3]
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from snnet_mm.quickstart.run import train_anchors
 ROOT = Path(__file__).resolve().parents[1]
 ANCHORS = ROOT / 'configs' / 'quickstart' / 'digits_anchors.py'
 STITCHED = ROOT / 'configs' / 'quickstart' / 'digits_snnetv2.py'
-SETTINGS = {'fp64': None, 'fp32': 'fp32'}
+NAMED = {'fp64': None, 'fp32': 'fp32'}
 KINDS = ('anchor', 'SL', 'LS', 'LSL', 'SLS')
 
 
@@ -106,7 +109,9 @@ def main() -> None:
     parser.add_argument('--anchor-epochs', type=int, default=None, help='default: the quickstart config (60)')
     parser.add_argument('--stitch-epochs', type=int, default=15)
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads (the machine may be shared)')
+    parser.add_argument('--settings', default='fp64,fp32', help='comma-separated: fp64, fp32 or ratios')
     args = parser.parse_args()
+    settings = {name: NAMED[name] if name in NAMED else float(name) for name in args.settings.split(',')}
     torch.set_num_threads(args.threads)
     from mmpretrain.utils import register_all_modules
     register_all_modules(init_default_scope=False)
@@ -114,18 +119,18 @@ def main() -> None:
     work_dir.mkdir(parents=True, exist_ok=True)
     anchors = train_anchors(ANCHORS, work_dir, epochs=args.anchor_epochs)
     results = {name: run_setting(name, rcond, anchors, work_dir, args.stitch_epochs)
-               for name, rcond in SETTINGS.items()}
-    (work_dir / 'ls_cutoff.json').write_text(json.dumps(results, indent=1))
+               for name, rcond in settings.items()}
+    (work_dir / f'ls_cutoff_{"_".join(settings)}.json').write_text(json.dumps(results, indent=1))
     print(f'\nmean top-1 (%) per stitch kind, {args.stitch_epochs} SN-Netv2 epochs (quickstart model)')
-    print(f'{"kind":<7}{"n":>3} ' + ''.join(f'{n + " init":>11}{n + " trained":>14}' for n in SETTINGS))
-    kinds = results['fp64']['kinds']
+    print(f'{"kind":<7}{"n":>3} ' + ''.join(f'{n + " init":>11}{n + " trained":>14}' for n in settings))
+    kinds = next(iter(results.values()))['kinds']
     for kind in KINDS:
         count = kinds.count(kind)
         row = ''.join(f'{per_kind(r, "init")[kind]:>11.2f}{per_kind(r, "trained")[kind]:>14.2f}'
                       for r in results.values())
         print(f'{kind:<7}{count:>3} {row}')
     for key in ('init', 'trained'):
-        row = '  '.join(f'{n}: {statistics.mean(results[n][key]):.2f}' for n in SETTINGS)
+        row = '  '.join(f'{n}: {statistics.mean(results[n][key]):.2f}' for n in settings)
         print(f'all stitches, {key}: {row}')
     print('seconds per setting: ' + ', '.join(f'{n} {r["seconds"]:.0f}' for n, r in results.items()))
 

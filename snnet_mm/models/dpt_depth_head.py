@@ -79,7 +79,7 @@ class DPTDepthHead(BaseDecodeHead):
         act_cfg: Activation of the residual units and the depth head.
         align_corners: ``align_corners`` of the interpolations to the label/image size.
         loss_decode: Loss config(s) from mmseg's registry, called as ``loss(pred, target)`` on
-            ``(N, 1, H, W)`` maps in which invalid target pixels are 0 (``SiLogLoss`` ignores them).
+            ``(N, 1, H, W)`` maps in which invalid target pixels are 0 (``SigLoss`` ignores them).
         init_cfg: MMEngine init config.
 
     Raises:
@@ -106,7 +106,7 @@ class DPTDepthHead(BaseDecodeHead):
             norm_cfg: dict | None = None,
             act_cfg: dict | None = dict(type='ReLU'),
             align_corners: bool = False,
-            loss_decode: dict | Sequence[dict] = dict(type='SiLogLoss'),
+            loss_decode: dict | Sequence[dict] = dict(type='SigLoss'),
             init_cfg: dict | list | None = None,
     ) -> None:
         # BaseDecodeHead.__init__ builds a segmentation classifier (num_classes, conv_seg) that a
