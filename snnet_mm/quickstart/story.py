@@ -1,0 +1,45 @@
+"""What the quickstart must show: the SN-Net story, summarised from a sweep's records."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+
+def summarize(records: Sequence[dict[str, Any]], metric: str) -> dict[str, Any]:
+    """The anchors, the Pareto front and how the front covers the anchors' FLOPs range.
+
+    Args:
+        records: Sweep records with ``kind``, ``route``, ``flops``, ``pareto`` and ``metric``.
+        metric: The metric the front was drawn for (higher is better).
+
+    Returns:
+        ``small`` / ``large`` (the anchor records by FLOPs), ``gap`` (large minus small metric),
+        ``anchors_on_front``, ``front`` (front records by FLOPs), ``front_rises`` (the front
+        starts at the small anchor, ends at the large one and its metric increases
+        strictly with FLOPs) and ``max_front_gap`` (the largest FLOPs step between
+        neighbouring front points, as a fraction of the anchors' FLOPs range).
+    """
+    anchors = sorted((r for r in records if r['kind'] == 'anchor'), key=lambda r: r['flops'])
+    if len(anchors) != 2:
+        raise ValueError(f'records: expected two anchors, got {len(anchors)}')
+    small, large = anchors
+    front = sorted((r for r in records if r['pareto']), key=lambda r: (r['flops'], r[metric]))
+    values = [r[metric] for r in front]
+    flops = [r['flops'] for r in front]
+    span = large['flops'] - small['flops']
+    steps = [b - a for a, b in zip(flops, flops[1:])]
+    return dict(
+        small=small, large=large, gap=large[metric] - small[metric],
+        anchors_on_front=small['pareto'] and large['pareto'], front=front,
+        front_rises=(front[0] is small and front[-1] is large
+                     and all(b > a for a, b in zip(values, values[1:]))),
+        max_front_gap=max(steps, default=span) / span)
+
+
+def describe(summary: dict[str, Any], metric: str) -> str:
+    """One line: both anchors, their gap, the front's size and its largest FLOPs step."""
+    small, large = summary['small'], summary['large']
+    return (f'S {small[metric]:.2f} % at {small["flops"] / 1e6:.2f} MFLOPs, L {large[metric]:.2f} % at '
+            f'{large["flops"] / 1e6:.2f} MFLOPs (L - S = {summary["gap"]:+.2f} points); front: '
+            f'{len(summary["front"])} points, both anchors on it: {summary["anchors_on_front"]}, rises '
+            f'from S to L: {summary["front_rises"]}, largest FLOPs step '
+            f'{summary["max_front_gap"] * 100:.0f} % of the S-L range')
