@@ -80,8 +80,9 @@ def runnable(block: Block) -> str:
         assert old in code, f'README.md:{block.line}: substitution target {old!r} not in the block'
         code = code.replace(old, new)
     python = sys.executable
-    code = code.replace('.venv/bin/torchrun', f'{python} -m torch.distributed.run --master_port {free_port()}')
-    code = code.replace('.venv/bin/python', python)
+    venv = r'(?<![\w/])\.venv/bin/'  # a relative .venv path, not one inside an absolute path
+    code = re.sub(venv + 'torchrun', lambda m: f'{python} -m torch.distributed.run --master_port {free_port()}', code)
+    code = re.sub(venv + 'python', lambda m: python, code)
     code = re.sub(r'(^|[;&|(]\s*|\$\()python3?(?= )', lambda m: m.group(1) + python, code, flags=re.M)
     return re.sub(r'(^|[;&|]\s*)snnet(?= )', lambda m: f'{m.group(1)}{python} -m snnet_mm', code, flags=re.M)
 
@@ -99,6 +100,7 @@ def test_substitutions_cover_the_interpreters():
                   None, (('c.py', 'tiny.py'),))
     script = runnable(block)
     assert f'{sys.executable} -m snnet_mm train mmseg tiny.py' in script
+    assert '.venv/bin/torchrun' not in script and script.count(sys.executable) == 3
     assert f'{sys.executable} tools/x.py' in script and 'torch.distributed.run --master_port' in script
 
 
