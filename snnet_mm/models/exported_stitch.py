@@ -6,15 +6,17 @@ the exported checkpoint fills them. No stitch sampling, no stitch loop, low-rank
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import torch
 from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 
-from ..stitching import KINDS, StitchedViT
-from ..stitching.export import ExportedStitch
 from ..stitching.selection import resolve_stitch
+from ..stitching.stitch import KINDS
+
+if TYPE_CHECKING:
+    from ..stitching.export import ExportedStitch
 
 
 @MODELS.register_module()
@@ -38,6 +40,7 @@ class SNNetv2Stitch(BaseModule):
                  selected: Sequence[int] | None = None, with_cls_token: bool = False,
                  dynamic_img_size: bool | None = None, init_cfg: dict | list | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        from ..stitching import StitchedViT  # builds timm models: imported on use, not on registration
         if dynamic_img_size is None:
             dynamic_img_size = out_indices is not None
         with torch.device('meta'):
