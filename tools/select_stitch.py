@@ -6,23 +6,23 @@
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 
 from mmengine.logging import MMLogger
 
 from snnet_mm.evaluation import select_stitch
+from snnet_mm.evaluation.results import load_table
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('results', help='stitches.json written by tools/test_stitches.py')
+    parser.add_argument('results', help='stitches.json (or sweep_results.jsonl) written by tools/test_stitches.py')
     parser.add_argument('--max-gflops', type=float)
     parser.add_argument('--max-latency-ms', type=float)
     parser.add_argument('--max-params-m', type=float, help='budget in millions of parameters')
     parser.add_argument('--metric')
     args = parser.parse_args(argv)
-    with open(args.results) as f:
-        records = json.load(f)['stitches']
+    records = load_table(args.results)
     best = select_stitch(records, metric=args.metric, max_gflops=args.max_gflops,
                          max_latency_ms=args.max_latency_ms, max_params_m=args.max_params_m)
     MMLogger.get_instance('snnet_mm').info(
@@ -34,4 +34,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except ValueError as exc:  # a bad input: its message, without a traceback
+        sys.exit(f'select_stitch.py: error: {exc}')

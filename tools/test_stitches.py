@@ -7,10 +7,12 @@
 
 The config's own test loop and evaluator run once per stitch (mIoU for mmseg, bbox/segm mAP for
 mmdet, top-1/top-5 for mmpretrain, RMSE/abs_rel/delta1 for depth). Each finished stitch is
-appended to WORK_DIR/sweep_results.jsonl; a killed sweep continues with --resume. At the end
-WORK_DIR holds stitches.csv, stitches.json (with a "pareto" flag) and pareto.png. Stitches can be
-named by official SN-Netv2 id (``--stitches official:29,official:30``); ``--compare`` draws a
-published table (tools/import_published.py) next to ours in pareto_compare.png. A progress bar
+appended to WORK_DIR/sweep_results.jsonl; a killed sweep continues with --resume, which refuses
+results of another checkpoint or other test settings. At the end WORK_DIR holds stitches.csv,
+stitches.json (with a "pareto" flag) and pareto.png for every stitch in the results file. The
+work dir is locked (WORK_DIR/sweep.lock) while a sweep runs in it. Stitches can be named by
+official SN-Netv2 id (``--stitches official:29,official:30``); ``--compare`` draws a published
+table (tools/import_published.py) next to ours in pareto_compare.png. A progress bar
 with ETA runs on stderr (not with --quiet), the log keeps one line per stitch, per-class tables
 go to WORK_DIR/per_class/stitch_<i>.txt, and the table and Pareto figure also go to the config's
 visualizer backends (TensorBoard, W&B, ...) as sweep/<metric> per stitch index and an image.
@@ -18,6 +20,7 @@ visualizer backends (TensorBoard, W&B, ...) as sweep/<metric> per stitch index a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 
 from mmengine.config import Config, DictAction
@@ -26,8 +29,9 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from snnet_mm.evaluation.compare import plot_comparison, read_published
+from snnet_mm.evaluation.lock import WorkDirLock
 from snnet_mm.evaluation.reporting import publish, sweep_progress
-from snnet_mm.evaluation.sweep import StitchSweep, save_results
+from snnet_mm.evaluation.sweep import StitchSweep, check_iterations, save_results
 from snnet_mm.interop.stitch_ids import parse_official
 from snnet_mm.stitching.stitch import parse_stitch_set
 
@@ -61,8 +65,17 @@ def official_to_indices(spec: str, backbone) -> str:
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
+    """Run the sweep; returns every stitch of the results file (with its ``pareto`` flag)."""
     args = parse_args(argv)
+    check_iterations(latency_iters=args.latency_iters, warmup_iters=args.warmup_iters)
     published = read_published(args.compare) if args.compare else None  # fail before the sweep, not after
+    # Only the main process locks; the lock is taken before the runner creates its log directory.
+    main_process = int(os.environ.get('RANK', '0')) == 0
+    with WorkDirLock(args.work_dir) if main_process else contextlib.nullcontext():
+        return _sweep(args, published)
+
+
+def _sweep(args: argparse.Namespace, published) -> list[dict]:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -78,7 +91,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     records = sweep.run(stitches, resume=args.resume, progress=progress)
     if runner.rank != 0:
         return records
-    records, metric, paths = save_results(records, args.work_dir, args.metric)
+    records, metric, paths = save_results(sweep.all_records(), args.work_dir, args.metric,
+                                          fingerprint=sweep.fingerprint)
+    earlier = sorted({r['index'] for r in records} - set(sweep.evaluated))
+    logger.info(f'tables hold all {len(records)} stitches of {sweep.results_path}: evaluated now '
+                f'{sweep.evaluated or "none"}, from earlier runs {earlier or "none"}')
     front = [r for r in records if r['pareto']]
     lines = [f'{r["index"]:>5}  {r["route"]:<34} {r["flops"] / 1e9:9.2f} GFLOPs  {r[metric]:8.3f}' for r in
              sorted(front, key=lambda r: r['flops'])]

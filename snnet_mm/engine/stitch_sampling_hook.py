@@ -1,6 +1,8 @@
 """``StitchSamplingHook``: what makes an MMEngine training run SN-Netv2 training."""
 from __future__ import annotations
 
+import math
+import re
 from typing import Any, Sequence
 
 import torch
@@ -13,6 +15,26 @@ from mmengine.registry import HOOKS
 from ..models.backbone import SNNetv2
 from ..stitching.sampling import STRATEGIES, StitchSampler, group_by_flops
 from ..stitching.stitch import parse_stitch_set
+
+
+def check_stitch_spec(spec: Any, field_name: str = 'stitches') -> None:
+    """What can be checked of a stitch set without the model: ``None``, ``'all'``, ``'anchors'``,
+    ``'0,5,17'`` or a non-empty list of ints >= 0 (the range is checked against the model later)."""
+    if spec is None or spec in ('all', 'anchors'):
+        return
+    if isinstance(spec, str):
+        if not re.fullmatch(r'\s*\d+\s*(,\s*\d+\s*)*,?\s*', spec):
+            raise ValueError(f"{field_name}: expected 'all', 'anchors', comma-separated indices or a list of "
+                             f'indices, got {spec!r}')
+        return
+    if not isinstance(spec, (list, tuple)):
+        raise ValueError(f"{field_name}: expected 'all', 'anchors', comma-separated indices or a list of indices, "
+                         f'got {spec!r}')
+    if not spec:
+        raise ValueError(f'{field_name}: no stitch selected (got {spec!r})')
+    for i in spec:
+        if isinstance(i, bool) or not isinstance(i, int) or i < 0:
+            raise ValueError(f'{field_name}: stitch index {i!r} is not an int >= 0')
 
 
 def find_stitched_backbone(model: torch.nn.Module) -> SNNetv2:
@@ -50,7 +72,8 @@ class StitchSamplingHook(Hook):
         init_batch_size: Images per forward pass during the initialisation.
         strategy: ``'flops_grouped'`` or ``'uniform'``.
         gap_gflops: Group gap in GFLOPs (paper: 1 for ImageNet at 224, 10 for 512x512 dense).
-        stitches: Optional subset of stitch indices to train (default: all).
+        stitches: Stitches to train: a list of indices, ``'0,5,17'``, ``'anchors'`` or ``'all'``
+            (default: all).
         input_size: (H, W) at which FLOPs are counted; default: the training batch size.
         seed: Sampling seed; default: rank 0's runner seed.
         ls_rcond: Least-squares singular-value cut-off (``None``: float64 precision, ``'fp32'``:
@@ -69,21 +92,25 @@ class StitchSamplingHook(Hook):
             ls_cutoff(ls_rcond, tokens=1, features=1)
         except ValueError as error:
             raise ValueError(f'ls_{error}') from None  # 'ls_rcond: expected ...'
-        if not isinstance(num_init_images, int) or num_init_images < 1:
-            raise ValueError(f'num_init_images: expected an int >= 1, got {num_init_images!r}')
-        if not isinstance(init_batch_size, int) or init_batch_size < 1:
-            raise ValueError(f'init_batch_size: expected an int >= 1, got {init_batch_size!r}')
+        for name, value in dict(num_init_images=num_init_images, init_batch_size=init_batch_size).items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f'{name}: expected an int >= 1, got {value!r}')
         if strategy not in STRATEGIES:
             raise ValueError(f'strategy: expected one of {STRATEGIES}, got {strategy!r}')
-        if not isinstance(gap_gflops, (int, float)) or gap_gflops <= 0:
-            raise ValueError(f'gap_gflops: expected a positive number, got {gap_gflops!r}')
-        if input_size is not None and (len(input_size) != 2 or min(input_size) <= 0):
-            raise ValueError(f'input_size: expected (height, width), got {input_size!r}')
+        if (isinstance(gap_gflops, bool) or not isinstance(gap_gflops, (int, float)) or not math.isfinite(gap_gflops)
+                or gap_gflops <= 0):
+            raise ValueError(f'gap_gflops: expected a finite number > 0, got {gap_gflops!r}')
+        if input_size is not None and not (isinstance(input_size, (list, tuple)) and len(input_size) == 2 and all(
+                isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in input_size)):
+            raise ValueError(f'input_size: expected (height, width) as two positive ints, got {input_size!r}')
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError(f'seed: expected an int or None (the runner seed), got {seed!r}')
+        check_stitch_spec(stitches)
         self.num_init_images = num_init_images
         self.init_batch_size = init_batch_size
         self.strategy = strategy
         self.gap_gflops = float(gap_gflops)
-        self.stitches = None if stitches is None else list(stitches)
+        self.stitches = stitches if stitches is None or isinstance(stitches, str) else list(stitches)
         self.input_size = None if input_size is None else (int(input_size[0]), int(input_size[1]))
         self.seed = seed
         self.ls_rcond = ls_rcond
@@ -94,28 +121,27 @@ class StitchSamplingHook(Hook):
 
     # ------------------------------------------------------------------ hooks
     def before_train(self, runner) -> None:
+        # Everything that can be wrong is checked before the (slow) least-squares initialisation.
         backbone = self._backbone = find_stitched_backbone(runner.model)
+        parse_stitch_set('all' if self.stitches is None else self.stitches, backbone.stitches)
         logger = MMLogger.get_current_instance()
-        images = None
         solve = not backbone.stitching_initialised
         if solve:
             self._check_dataset_size(runner)
-        if solve or self.input_size is None:
-            # Only rank 0 solves; the other ranks need one batch for the input size at most.
-            images = self._draw_images(runner, self.num_init_images if solve and get_rank() == 0 else 1)
+        size = self.input_size or tuple(self._draw_images(runner, 1).shape[-2:])
+        self.sampler = self._build_sampler(runner, backbone, size)
         if solve:
-            if get_rank() == 0:
+            if get_rank() == 0:  # rank 0 solves and broadcasts
+                images = self._draw_images(runner, self.num_init_images)
                 backbone.init_stitching_layers(images, batch_size=self.init_batch_size, rcond=self.ls_rcond)
+                logger.info(f'StitchSamplingHook: least-squares initialised the stitching layers from '
+                            f'{images.shape[0]} images of size {tuple(images.shape[-2:])}')
             for param in backbone.net.stitch_layers.parameters():
                 broadcast(param.data, src=0)
             for layer in backbone.net.stitch_layers.values():
                 layer.initialised.fill_(True)
-            logger.info(f'StitchSamplingHook: least-squares initialised the stitching layers from '
-                        f'{images.shape[0]} images of size {tuple(images.shape[-2:])}')
         else:
             logger.info('StitchSamplingHook: stitching layers already initialised (loaded), kept')
-        size = self.input_size or tuple(images.shape[-2:])
-        self.sampler = self._build_sampler(runner, backbone, size)
         logger.info(f'StitchSamplingHook: {self.strategy} sampling over {self.sampler.num_stitches} stitches '
                     f'in {len(self.sampler.groups)} group(s) at input {size}, seed {self.sampler.seed}')
 

@@ -9,7 +9,7 @@ from mmengine.runner import ValLoop
 from torch.utils.data import DataLoader
 
 from ..stitching.stitch import parse_stitch_set
-from .stitch_sampling_hook import find_stitched_backbone
+from .stitch_sampling_hook import check_stitch_spec, find_stitched_backbone
 
 
 @LOOPS.register_module()
@@ -25,14 +25,13 @@ class StitchValLoop(ValLoop):
         dataloader: Validation dataloader (or its config).
         evaluator: Evaluator (or its config).
         fp16: Validate with automatic mixed precision.
-        stitches: ``'anchors'`` (default: every anchor alone), ``'all'``, or stitch indices.
+        stitches: ``'anchors'`` (default: every anchor alone), ``'all'``, ``'0,5,17'`` or a list of indices.
     """
 
     def __init__(self, runner, dataloader: DataLoader | dict, evaluator: Evaluator | dict | list,
                  fp16: bool = False, stitches: str | Sequence[int] = 'anchors') -> None:
+        check_stitch_spec(stitches)  # before the dataloader is built
         super().__init__(runner, dataloader, evaluator, fp16)
-        if isinstance(stitches, str) and stitches not in ('anchors', 'all'):
-            raise ValueError(f"stitches: expected 'anchors', 'all' or a list of indices, got {stitches!r}")
         self.stitches = stitches
 
     def run(self) -> dict:

@@ -1,6 +1,7 @@
 """Pareto front of metric vs GFLOPs and stitch selection for a budget."""
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Sequence
 
@@ -34,6 +35,16 @@ def primary_metric(metrics: Sequence[str]) -> str:
     return metrics[0]
 
 
+def resolve_metric(records: Sequence[dict[str, Any]], metric: str | None) -> str:
+    """``metric`` if some record reports it, the primary metric when None, else a ValueError."""
+    names = metric_names(records)
+    if metric is None:
+        return primary_metric(names)
+    if metric not in names:
+        raise ValueError(f'metric: {metric!r} is not among the reported metrics {names}')
+    return metric
+
+
 def pareto_front(records: Sequence[dict[str, Any]], metric: str, *, cost: str = 'flops') -> list[bool]:
     """For each record, whether no other record is at most as costly and strictly better, or
     strictly cheaper and at least as good."""
@@ -59,15 +70,19 @@ def select_stitch(records: Sequence[dict[str, Any]], *, metric: str | None = Non
         max_params_m: Budget in millions of parameters.
 
     Raises:
-        ValueError: No budget given, or a budget below the cheapest stitch (naming it).
+        ValueError: An unknown metric, no budget, a budget that is not a finite number >= 0, or
+            a budget below the cheapest stitch (naming it).
     """
     if not records:
         raise ValueError('records: the sweep result holds no stitch')
-    metric = metric or primary_metric(metric_names(records))
+    metric = resolve_metric(records, metric)
     budgets = dict(max_gflops=max_gflops, max_latency_ms=max_latency_ms, max_params_m=max_params_m)
     budgets = {k: v for k, v in budgets.items() if v is not None}
     if not budgets:
         raise ValueError(f'budget: give at least one of {sorted(BUDGETS)}')
+    for name, limit in budgets.items():
+        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not math.isfinite(limit) or limit < 0:
+            raise ValueError(f'{name}: expected a finite number >= 0, got {limit!r}')
     for name, limit in budgets.items():
         key, scale = BUDGETS[name]
         if any(r.get(key) is None for r in records):

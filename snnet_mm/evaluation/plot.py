@@ -4,6 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
+from .results import atomic_write
+
 
 def plot_front(records: Sequence[dict[str, Any]], metric: str, path: str | Path) -> Path:
     import matplotlib
@@ -27,6 +29,8 @@ def plot_front(records: Sequence[dict[str, Any]], metric: str, path: str | Path)
     ax.grid(alpha=0.3)
     ax.legend(loc='best', fontsize=8)
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        atomic_write(path, lambda f: fig.savefig(f, format='png'))
+    finally:
+        plt.close(fig)
     return Path(path)

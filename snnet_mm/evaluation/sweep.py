@@ -6,27 +6,36 @@ params at the test input size and the median latency per image.
 """
 from __future__ import annotations
 
+import contextlib
 import numbers
-import os
 import statistics
 import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
-from mmengine.dist import get_rank, is_main_process
+from mmengine.dist import broadcast_object_list, get_rank, is_main_process
 from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 
 from ..engine import find_stitched_backbone
 from ..interop.stitch_ids import official_ids
 from ..stitching.cost import FlopCounter
-from .pareto import metric_names, pareto_front, primary_metric
+from .fingerprint import difference, sweep_fingerprint
+from .lock import WorkDirLock
+from .pareto import pareto_front, resolve_metric
 from .plot import plot_front
 from .reporting import tables_to_file
-from .results import append_record, read_records, write_tables
+from .results import HEADER_KEY, append_record, read_records, read_results, repair, start_results, write_tables
 
 RESULTS_FILE = 'sweep_results.jsonl'
+
+
+def check_iterations(**counts: int) -> None:
+    """Each count (``latency_iters``, ``warmup_iters``) is an int >= 0, else a ValueError naming it."""
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f'{name}: expected an int >= 0, got {value!r}')
 
 
 class StitchSweep:
@@ -40,8 +49,7 @@ class StitchSweep:
     """
 
     def __init__(self, runner, work_dir: str | Path, *, latency_iters: int = 10, warmup_iters: int = 2) -> None:
-        if latency_iters < 0 or warmup_iters < 0:
-            raise ValueError(f'latency_iters: expected >= 0, got {latency_iters} (warm-up {warmup_iters})')
+        check_iterations(latency_iters=latency_iters, warmup_iters=warmup_iters)
         self.runner = runner
         self.work_dir = Path(work_dir)
         self.results_path = self.work_dir / RESULTS_FILE
@@ -52,12 +60,13 @@ class StitchSweep:
         runner.call_hook('before_run')
         runner.load_or_resume()
         self.model = runner.model
-        self.checkpoint = _fingerprint(runner.cfg.get('load_from'))
         self.backbone = find_stitched_backbone(self.model)
         self._first_batch = next(iter(runner.test_loop.dataloader))
         self._input_size, self._rest_flops = self._measure_rest_flops()
         self._rest_params = self._count_rest_params()
         self._official_ids = official_ids(self.backbone.net.space.depths, self.backbone.stitches)
+        self._fingerprint: dict[str, Any] | None = None
+        self.evaluated: list[int] = []  # stitches evaluated (not resumed) by this object's runs
 
     # -------------------------------------------------------------- costs
     def _module(self):
@@ -122,7 +131,6 @@ class StitchSweep:
         cost = self.backbone.stitch_costs(self._input_size)[index]
         stitch = self.backbone.stitches[index]
         record = dict(index=index, official_id=self._official_ids[index], route=stitch.route, kind=stitch.kind,
-                      checkpoint=self.checkpoint,
                       flops=cost.flops + (self._rest_flops or 0), backbone_flops=cost.flops,
                       params=cost.params + self._rest_params, latency_ms=self._latency_ms())
         record.update({k: f for k, v in metrics.items() if (f := _as_float(v)) is not None})
@@ -134,46 +142,93 @@ class StitchSweep:
 
         With ``resume`` the stitches already in the results file are kept and skipped; without
         it an existing results file is an error (nothing is overwritten), and so is resuming
-        results made with another checkpoint.
+        results whose fingerprint (checkpoint content, test settings, input size, versions)
+        differs. The work dir is locked for the duration of the sweep.
         """
-        done = {r['index']: r for r in read_records(self.results_path)}
-        if done and not resume:
-            raise ValueError(f'work_dir: {self.results_path} already holds {len(done)} stitches; '
-                             'pass --resume to continue it or choose another --work-dir')
-        stale = {r.get('checkpoint') for r in done.values()} - {self.checkpoint}
-        if stale:
-            raise ValueError(f'checkpoint: {self.results_path} holds results of {sorted(map(str, stale))}, not '
-                             f'{self.checkpoint}; choose another --work-dir')
-        self.work_dir.mkdir(parents=True, exist_ok=True)
-        records = []
-        previous = self.backbone.current_stitch
-        try:
-            for k, index in enumerate(stitches, start=1):
-                if index not in done:
-                    done[index] = self.evaluate(index)
-                    if is_main_process():
-                        append_record(self.results_path, done[index])
-                records.append(done[index])
-                if progress is not None and get_rank() == 0:
-                    progress(k, len(stitches), done[index])
-        finally:
-            self.backbone.set_stitch(previous)
+        lock = WorkDirLock(self.work_dir) if is_main_process() else contextlib.nullcontext()
+        with lock:
+            done = _shared(lambda: self._prepare(resume))
+            records = []
+            previous = self.backbone.current_stitch
+            try:
+                for k, index in enumerate(stitches, start=1):
+                    if index not in done:
+                        done[index] = self.evaluate(index)
+                        self.evaluated.append(index)
+                        if is_main_process():
+                            append_record(self.results_path, done[index])
+                    records.append(done[index])
+                    if progress is not None and get_rank() == 0:
+                        progress(k, len(stitches), done[index])
+            finally:
+                self.backbone.set_stitch(previous)
         self.runner.call_hook('after_run')
         return records
 
+    @property
+    def fingerprint(self) -> dict[str, Any]:
+        """What determines this sweep's results (computed once: it hashes the checkpoint)."""
+        if self._fingerprint is None:
+            device = next(self._module().parameters()).device
+            self._fingerprint = sweep_fingerprint(self.runner.cfg, checkpoint=self.runner.cfg.get('load_from'),
+                                                  input_size=self._input_size, device=device)
+        return self._fingerprint
 
-def _fingerprint(path: str | None) -> str | None:
-    """``path@mtime``: a retrained checkpoint at the same path is another checkpoint."""
-    if not path or not os.path.exists(path):
-        return path
-    return f'{path}@{os.stat(path).st_mtime_ns}'
+    def mismatch(self) -> str | None:
+        """Why the work dir's results cannot be resumed by this sweep (None: they can, or there are none)."""
+        header, records = read_results(self.results_path)
+        if not records:
+            return None
+        if header is None:
+            return (f'{self.results_path} was written without a fingerprint (by snnet_mm < 0.2 or by hand), so '
+                    'nothing says which checkpoint and settings its results belong to')
+        diff = difference(header[HEADER_KEY], self.fingerprint)
+        if diff is None:
+            return None
+        return f'{self.results_path} holds results of another sweep: {diff}'
+
+    def all_records(self) -> list[dict[str, Any]]:
+        """Every record of the results file, by stitch index (a later record of an index wins)."""
+        return sorted({r['index']: r for r in read_records(self.results_path)}.values(), key=lambda r: r['index'])
+
+    def _prepare(self, resume: bool) -> dict[int, dict[str, Any]]:
+        """The records to keep, after checking and repairing the results file (main process)."""
+        header, records = read_results(self.results_path)
+        if records and not resume:
+            raise ValueError(f'work_dir: {self.results_path} already holds {len(records)} stitches; '
+                             'pass --resume to continue it or choose another --work-dir')
+        reason = self.mismatch()
+        if reason is not None:
+            raise ValueError(f'resume: {reason}; resume with the same checkpoint and settings or choose another '
+                             '--work-dir')
+        if not records:
+            start_results(self.results_path, {HEADER_KEY: self.fingerprint})
+        else:
+            repair(self.results_path)
+        return {r['index']: r for r in records}
 
 
-def save_results(records: list[dict[str, Any]], work_dir: str | Path,
-                 metric: str | None = None) -> tuple[list[dict[str, Any]], str, dict[str, Path]]:
-    """Flag the Pareto front and write ``stitches.json``, ``stitches.csv`` and ``pareto.png``."""
+def _shared(prepare: Callable[[], Any]) -> Any:
+    """``prepare()`` on the main process; its result (or its error) on every rank."""
+    payload: list[Any] = [None]
+    if is_main_process():
+        try:
+            payload[0] = ('ok', prepare())
+        except (ValueError, RuntimeError) as exc:
+            payload[0] = ('error', exc)
+    broadcast_object_list(payload, src=0)
+    status, value = payload[0]
+    if status == 'error':
+        raise value
+    return value
+
+
+def save_results(records: list[dict[str, Any]], work_dir: str | Path, metric: str | None = None, *,
+                 fingerprint: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], str, dict[str, Path]]:
+    """Flag the Pareto front and write ``stitches.json`` (with the sweep's ``fingerprint``),
+    ``stitches.csv`` and ``pareto.png``, each replaced atomically."""
     records, metric = finalize(records, metric)
-    json_path, csv_path = write_tables(records, work_dir)
+    json_path, csv_path = write_tables(records, work_dir, fingerprint)
     png = plot_front(records, metric, Path(work_dir) / 'pareto.png')
     return records, metric, dict(json=json_path, csv=csv_path, png=png)
 
@@ -193,10 +248,7 @@ def finalize(records: list[dict[str, Any]], metric: str | None = None) -> tuple[
     A stitch whose evaluation reported no value for the metric (e.g. CocoMetric with no
     detections at all) is kept in the table but never on the front.
     """
-    names = metric_names(records)
-    metric = metric or primary_metric(names)
-    if metric not in names:
-        raise ValueError(f'metric: {metric!r} is not among the reported metrics {names}')
+    metric = resolve_metric(records, metric)
     scored = [r for r in records if metric in r]
     flags = dict(zip((r['index'] for r in scored), pareto_front(scored, metric)))
     return [{**r, 'pareto': flags.get(r['index'], False)} for r in records], metric

@@ -15,7 +15,6 @@ from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
 from ..evaluation import select_stitch
-from ..evaluation.results import read_records
 from ..evaluation.sweep import StitchSweep, save_results
 from .story import describe, summarize
 
@@ -77,7 +76,7 @@ def sweep(config: str | Path, work_dir: Path, checkpoint: Path, *, limit: int | 
     cfg.load_from = str(checkpoint)
     runner = Runner.from_cfg(cfg)
     stitches = StitchSweep(runner, cfg.work_dir, latency_iters=latency_iters)
-    if any(r.get('checkpoint') != stitches.checkpoint for r in read_records(stitches.results_path)):
+    if stitches.mismatch() is not None:
         stitches.results_path.unlink()  # results of the model an earlier run trained
     return stitches.run(list(range(stitches.backbone.num_stitches)), resume=True)
 

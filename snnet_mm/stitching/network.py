@@ -7,6 +7,7 @@ the dense outputs tapped along the way).
 from __future__ import annotations
 
 import logging
+import math
 import operator
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -17,7 +18,8 @@ from .anchor import AnchorSpec, build_anchor
 from .checkpoint import LoadReport, Loader, load_anchor_weights
 from .families import FamilyAnchor, channels_last, to_nchw
 from .layers import NormalEquations, StitchingLinear, ls_cutoff
-from .stitch import KINDS, Stitch, StitchSpace, enumerate_stitches, map_block, projection_key
+from .stitch import KINDS, Stitch, StitchSpace, check_mode_and_kinds, enumerate_stitches, map_block,
+                     projection_key
 
 logger = logging.getLogger('snnet_mm')
 
@@ -87,10 +89,13 @@ class StitchedNetwork(nn.Module):
             load_weights: bool = True,
     ) -> None:
         super().__init__()
+        kinds = check_mode_and_kinds(mode, kinds)  # before the anchors are built and loaded
         if lora_rank is not None and (isinstance(lora_rank, bool) or not isinstance(lora_rank, int)
                                       or lora_rank < 1):
             raise ValueError(f'lora_rank: expected a positive int (or None for full-rank stitching layers), '
                              f'got {lora_rank!r}')
+        if isinstance(lora_alpha, bool) or not isinstance(lora_alpha, (int, float)) or not math.isfinite(lora_alpha):
+            raise ValueError(f'lora_alpha: expected a finite number, got {lora_alpha!r}')
         if isinstance(anchors, (str, Mapping)) or len(anchors) < 2:
             raise ValueError(f'anchors: expected a list of at least two anchors, got {anchors!r}')
         specs = [AnchorSpec.parse(a, f'anchors[{i}]') for i, a in enumerate(anchors)]

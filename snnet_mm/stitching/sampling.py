@@ -6,6 +6,7 @@ resume equals the uninterrupted one, with no sampler state to checkpoint.
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -27,8 +28,8 @@ def group_by_flops(flops: Sequence[float], candidates: Sequence[int], gap: float
     Returns:
         Groups of stitch indices, cheapest group first.
     """
-    if gap <= 0:
-        raise ValueError(f'gap: expected a positive FLOPs gap, got {gap!r}')
+    if not gap > 0 or not math.isfinite(gap):  # NaN fails every comparison: one group per stitch
+        raise ValueError(f'gap: expected a finite, positive FLOPs gap, got {gap!r}')
     groups: list[list[int]] = []
     for i in sorted(candidates, key=lambda i: (flops[i], i)):
         if groups and flops[i] - flops[groups[-1][0]] <= gap:

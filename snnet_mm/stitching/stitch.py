@@ -306,16 +306,11 @@ def enumerate_stitches(
     Raises:
         ValueError: On an unknown mode or kind, too few anchors, bad depths or bad selection.
     """
-    if mode not in MODES:
-        raise ValueError(f'mode: expected one of {MODES}, got {mode!r}')
+    kinds = check_mode_and_kinds(mode, kinds)
     if len(depths) < 2:
         raise ValueError(f'depths: at least two anchors are needed, got {list(depths)}')
     stage_depths = _stage_depths(depths)
     depths = tuple(sum(d) for d in stage_depths)
-    kinds = frozenset(kinds)
-    unknown = kinds - set(KINDS)
-    if unknown:
-        raise ValueError(f'kinds: unknown kind(s) {sorted(unknown)}, expected a subset of {KINDS}')
     names = tuple(names) if names is not None else default_names(len(depths))
     if len(names) != len(depths):
         raise ValueError(f'names: expected {len(depths)} names, got {list(names)}')
@@ -372,6 +367,19 @@ def _multi_stage_space(stage_depths: tuple[tuple[int, ...], ...], names: tuple[s
     return _hierarchical_space(stage_depths, names, kinds, stages, out_stages)
 
 
+def check_mode_and_kinds(mode: str, kinds: Iterable[str]) -> frozenset[str]:
+    """The kinds as a set, after checking ``mode`` and ``kinds`` (each error names its field)."""
+    if mode not in MODES:
+        raise ValueError(f'mode: expected one of {MODES}, got {mode!r}')
+    if isinstance(kinds, str):
+        raise ValueError(f'kinds: expected a list of kinds such as [{kinds!r}], got the string {kinds!r}')
+    kinds = frozenset(kinds)
+    unknown = kinds - set(KINDS)
+    if unknown:
+        raise ValueError(f'kinds: unknown kind(s) {sorted(unknown)}, expected a subset of {KINDS}')
+    return kinds
+
+
 def parse_stitch_set(spec: str | Sequence[int], stitches: Sequence[Stitch], field_name: str = 'stitches') -> list[int]:
     """Indices into ``stitches`` named by ``'all'``, ``'anchors'``, ``'0,5,17'`` or a list of ints.
 
@@ -400,9 +408,11 @@ def parse_stitch_set(spec: str | Sequence[int], stitches: Sequence[Stitch], fiel
 
 
 def _select(stitches: list[Stitch], selected: Sequence[int]) -> list[Stitch]:
+    if isinstance(selected, (str, int)) or not len(selected):
+        raise ValueError(f'selected: expected a non-empty list of stitch indices, got {selected!r}')
     chosen = []
     for i in selected:
-        if not isinstance(i, int) or not 0 <= i < len(stitches):
+        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(stitches):
             raise ValueError(f'selected: stitch index {i!r} out of range [0, {len(stitches)})')
         chosen.append(stitches[i])
     if len(set(chosen)) != len(chosen):

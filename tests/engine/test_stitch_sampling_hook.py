@@ -146,24 +146,7 @@ def test_resume_without_checkpoint_still_initialises(tmp_path):
     assert runner.model.backbone.stitching_initialised
 
 
-@pytest.mark.parametrize('hook, match', [
-    (dict(num_init_images=1000), r'num_init_images: 1000 is larger than the training set \(64 images\)'),
-    (dict(gap_gflops=1000.0), r'gap_gflops: 1000.0 puts all 8 stitches'),
-    (dict(stitches=[0, 99]), r'stitches: stitch index 99 out of range'),
-])
-def test_misconfiguration_errors_name_the_field(tmp_path, hook, match):
-    runner = make_runner(tmp_path, max_iters=1, hook=hook)
-    with pytest.raises(ValueError, match=match):
-        runner.train()
-
-
-@pytest.mark.parametrize('kwargs, match', [
-    (dict(num_init_images=0), 'num_init_images'), (dict(strategy='random'), 'strategy'),
-    (dict(gap_gflops=-1), 'gap_gflops'), (dict(input_size=(0, 3)), 'input_size'),
-])
-def test_bad_arguments_name_the_field(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        StitchSamplingHook(**kwargs)
+# Bad arguments (at construction and before the least-squares init): tests/test_bad_inputs.py
 
 
 def test_hook_needs_a_stitched_backbone(tmp_path):

@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tools_loader import load_tool  # noqa: E402
 from upstream import CONFIGS, run, tool_path  # noqa: E402
 
+from snnet_mm.evaluation.results import read_records  # noqa: E402
 from snnet_mm.evaluation.sweep import StitchSweep  # noqa: E402
 from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
 
@@ -92,7 +93,7 @@ def test_killed_sweep_resumes_without_recomputing(checkpoint, monkeypatch):
     monkeypatch.setattr(StitchSweep, 'evaluate', failing_after_first)
     with pytest.raises(RuntimeError, match='simulated failure'):
         tool.main(argv)
-    assert len(Path('killed/sweep_results.jsonl').read_text().splitlines()) == 1
+    assert len(read_records('killed/sweep_results.jsonl')) == 1
 
     with pytest.raises(ValueError, match='pass --resume'):
         tool.main(argv)
@@ -106,14 +107,14 @@ def test_killed_sweep_resumes_without_recomputing(checkpoint, monkeypatch):
     monkeypatch.setattr(StitchSweep, 'evaluate', recording)
     records = tool.main(argv + ['--resume'])
     assert recomputed == [0, 3]
-    assert [r['index'] for r in records] == [1, 0, 3]
+    assert [r['index'] for r in records] == [0, 1, 3]
     assert len(json.loads(Path('killed/stitches.json').read_text())['stitches']) == 3
 
-    # The same results file cannot be resumed with another (e.g. retrained) checkpoint.
-    other = Path('other.pth')
-    other.write_bytes(checkpoint.read_bytes())
-    with pytest.raises(ValueError, match=r'checkpoint: .* holds results of'):
-        tool.main([str(CONFIG), str(other)] + argv[2:] + ['--resume'])
+    # Nor with other test settings (here another test resolution).
+    with pytest.raises(ValueError, match=r'resume: .*input_size is \[64, 80\] in the results file, \[48, 60\] now; '
+                                         r'test_dataloader\.dataset\.pipeline\[1\]\.scale is \[128, 64\] in the '
+                                         r'results file, \[96, 48\] now'):
+        tool.main(argv + ['--resume', '--cfg-options', 'test_dataloader.dataset.pipeline.1.scale=(96,48)'])
 
 
 def test_select_stitch_tool_reads_the_sweep(swept):
@@ -130,9 +131,8 @@ def test_sweep_under_torchrun_writes_once(checkpoint, swept):
     root = checkpoint.parents[1]
     run([Path(__file__).resolve().parents[2] / 'tools' / 'test_stitches.py', CONFIG, checkpoint,
          '--stitches', '0,1', '--work-dir', 'ddp_sweep', '--latency-iters', '0'], root, nproc=2)
-    lines = (root / 'ddp_sweep' / 'sweep_results.jsonl').read_text().splitlines()
-    assert len(lines) == 2
+    ddp = read_records(root / 'ddp_sweep' / 'sweep_results.jsonl')
+    assert len(ddp) == 2
     single = {r['index']: r for r in json.loads((root / 'sweep' / 'stitches.json').read_text())['stitches']}
     # Metrics over the whole validation set (reduced across ranks) equal the single-process sweep.
-    ddp = [json.loads(line) for line in lines]
     assert ddp[0]['mIoU'] == pytest.approx(single[0]['mIoU'], abs=0.01)

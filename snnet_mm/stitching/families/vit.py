@@ -52,7 +52,8 @@ class ViTAnchor(FamilyAnchor):
         return (m.cls_token is not None, num_reg, not m.no_embed_class)
 
     def compat_facts(self) -> dict[str, Any]:
-        return {'patch size': self.patch_size,
+        return {'prefix tokens (class, distillation, register)': self.num_prefix_tokens,
+                'patch size': self.patch_size,
                 'token layout (class token, registers, pos-embed over prefix)': self.token_layout(),
                 'img_size': tuple(self.model.patch_embed.img_size)}
 
