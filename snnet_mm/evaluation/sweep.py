@@ -180,7 +180,7 @@ class StitchSweep:
         if not records:
             return None
         if header is None:
-            return (f'{self.results_path} was written without a fingerprint (by snnet_mm < 0.2 or by hand), so '
+            return (f'{self.results_path} was written without a fingerprint (by an older snnet_mm or by hand), so '
                     'nothing says which checkpoint and settings its results belong to')
         diff = difference(header[HEADER_KEY], self.fingerprint)
         if diff is None:

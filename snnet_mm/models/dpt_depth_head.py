@@ -9,6 +9,7 @@ a depth loss on valid pixels, and predictions in the format ``DepthEstimator`` a
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import torch
@@ -121,10 +122,10 @@ class DPTDepthHead(BaseDecodeHead):
             raise ValueError(f'readout_type: expected one of {READOUT_TYPES}, got {readout_type!r}')
         if activation not in ACTIVATIONS:
             raise ValueError(f'activation: expected one of {ACTIVATIONS}, got {activation!r}')
-        if not isinstance(min_depth, (int, float)) or not min_depth > 0:
-            raise ValueError(f'min_depth: expected a number > 0, got {min_depth!r}')
-        if not isinstance(max_depth, (int, float)) or not max_depth > min_depth:
-            raise ValueError(f'max_depth: expected a number > min_depth ({min_depth}), got {max_depth!r}')
+        if not isinstance(min_depth, (int, float)) or not math.isfinite(min_depth) or not min_depth > 0:
+            raise ValueError(f'min_depth: expected a finite number > 0, got {min_depth!r}')
+        if not isinstance(max_depth, (int, float)) or not math.isfinite(max_depth) or not max_depth > min_depth:
+            raise ValueError(f'max_depth: expected a finite number > min_depth ({min_depth}), got {max_depth!r}')
 
         self.in_channels = [width] * NUM_LEVELS
         self.channels = channels

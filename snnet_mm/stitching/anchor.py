@@ -52,6 +52,9 @@ class AnchorSpec:
                                  f'expected some of {sorted(known)}')
             if 'name' not in value:
                 raise ValueError(f'{field_name}: missing the timm model "name"')
+            rate = value.get('drop_path_rate', 0.0)
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:  # NaN too
+                raise ValueError(f'{field_name}.drop_path_rate: expected a number in [0, 1), got {rate!r}')
             return cls(**{k: (dict(v) if k == 'model_kwargs' else v) for k, v in value.items()})
         raise ValueError(f'{field_name}: expected a timm model name or a dict, got {value!r}')
 

@@ -130,8 +130,10 @@ def test_project_readout_without_class_tokens_says_how_to_fix():
 
 
 @pytest.mark.parametrize('field, value, message', [
-    ('min_depth', 0.0, 'min_depth: expected a number > 0, got 0.0'),
-    ('max_depth', 1e-3, r'max_depth: expected a number > min_depth \(0.001\), got 0.001'),
+    ('min_depth', 0.0, 'min_depth: expected a finite number > 0, got 0.0'),
+    ('min_depth', float('nan'), 'min_depth: expected a finite number > 0, got nan'),
+    ('max_depth', 1e-3, r'max_depth: expected a finite number > min_depth \(0.001\), got 0.001'),
+    ('max_depth', float('inf'), r'max_depth: expected a finite number > min_depth \(0.001\), got inf'),
     ('readout_type', 'cls', "readout_type: expected one of .*got 'cls'"),
     ('activation', 'exp', "activation: expected one of .*got 'exp'"),
     ('in_channels', (64, 64, 32, 64), r'in_channels: expected an int or 4 equal ints .*got \(64, 64, 32, 64\)'),
