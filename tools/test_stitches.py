@@ -70,9 +70,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
     check_iterations(latency_iters=args.latency_iters, warmup_iters=args.warmup_iters)
     published = read_published(args.compare) if args.compare else None  # fail before the sweep, not after
     # Only the main process locks; the lock is taken before the runner creates its log directory.
-    main_process = int(os.environ.get('RANK', '0')) == 0
-    with WorkDirLock(args.work_dir) if main_process else contextlib.nullcontext():
+    with WorkDirLock(args.work_dir) if _launcher_rank(args.launcher) == 0 else contextlib.nullcontext():
         return _sweep(args, published)
+
+
+def _launcher_rank(launcher: str) -> int:
+    """This process's rank as the launcher set it (before MMEngine initialises distribution)."""
+    variable = dict(pytorch='RANK', slurm='SLURM_PROCID', mpi='OMPI_COMM_WORLD_RANK').get(launcher)
+    return int(os.environ.get(variable, '0')) if variable else 0
 
 
 def _sweep(args: argparse.Namespace, published) -> list[dict]:
