@@ -102,7 +102,13 @@ def test_stitched_network(kwargs, fragment):
 
 @pytest.mark.parametrize('kwargs, fragment', [
     (dict(stitch=99), 'stitch: stitch index 99 out of range'),
-])
+    (dict(stitch=dict(max_gflops=math.nan)), 'stitch.max_gflops: expected a finite positive number, got nan'),
+    (dict(stitch=dict(max_gflops=math.inf)), 'stitch.max_gflops: expected a finite positive number, got inf'),
+    (dict(stitch=dict(max_gflops=math.nan, results='stitches.json')),
+     'stitch.max_gflops: expected a finite positive number, got nan'),
+    (dict(stitch=dict(max_gflops=1.0, results='/nonexistent/stitches.json')),
+     "stitch.results: no such file '/nonexistent/stitches.json'"),
+], ids=lambda v: repr(v)[:60] if isinstance(v, dict) else '')
 def test_backbone(kwargs, fragment):
     _raises(lambda: SNNetv2(anchors=[S, L], **kwargs), fragment)
 

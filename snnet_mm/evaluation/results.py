@@ -151,7 +151,7 @@ def write_tables(records: Iterable[dict[str, Any]], out_dir: str | Path,
 TABLE_KEYS = ('index', 'route', 'flops', 'params')
 
 
-def load_table(path: str | Path) -> list[dict[str, Any]]:
+def load_table(path: str | Path, field_name: str = 'results') -> list[dict[str, Any]]:
     """The stitch records of ``stitches.json`` (or of a ``sweep_results.jsonl``), checked.
 
     Raises:
@@ -159,25 +159,25 @@ def load_table(path: str | Path) -> list[dict[str, Any]]:
     """
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f'results: no such file {str(path)!r}')
+        raise ValueError(f'{field_name}: no such file {str(path)!r}')
     if path.suffix == '.jsonl':
         records = read_records(path)
     else:
         text = path.read_text(errors='replace')
         if not text.strip():
-            raise ValueError(f'results: {str(path)!r} is empty')
+            raise ValueError(f'{field_name}: {str(path)!r} is empty')
         try:
             content = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f'results: {str(path)!r} is not JSON ({exc})') from None
+            raise ValueError(f'{field_name}: {str(path)!r} is not JSON ({exc})') from None
         records = content.get('stitches') if isinstance(content, dict) else None
         if not isinstance(records, list):
-            raise ValueError(f'results: {str(path)!r} holds no "stitches" list; expected the stitches.json '
+            raise ValueError(f'{field_name}: {str(path)!r} holds no "stitches" list; expected the stitches.json '
                              'written by tools/test_stitches.py')
     if not records:
-        raise ValueError(f'results: {str(path)!r} holds no stitch')
+        raise ValueError(f'{field_name}: {str(path)!r} holds no stitch')
     for i, r in enumerate(records):
         missing = [k for k in TABLE_KEYS if not isinstance(r, dict) or k not in r]
         if missing:
-            raise ValueError(f'results: {str(path)!r}: stitch record {i} lacks {missing}: {json.dumps(r)[:80]}')
+            raise ValueError(f'{field_name}: {str(path)!r}: stitch record {i} lacks {missing}: {json.dumps(r)[:80]}')
     return records

@@ -7,6 +7,7 @@ code's configuration ids); any other string is a route exactly as printed, space
 from __future__ import annotations
 
 import difflib
+import math
 import operator
 import re
 from typing import Any, Callable, Mapping, Sequence
@@ -82,11 +83,17 @@ def _route_index(route: str, stitches: Sequence[Stitch], field_name: str) -> int
                      + ', '.join(f'{routes.index(r)}: {stitches[routes.index(r)].route!r}' for r in nearest))
 
 
+def check_budget(max_gflops: Any, field_name: str = 'stitch') -> None:
+    """A GFLOPs budget is a finite number > 0 (NaN would fit nothing, inf everything)."""
+    if (isinstance(max_gflops, bool) or not isinstance(max_gflops, (int, float)) or not math.isfinite(max_gflops)
+            or max_gflops <= 0):
+        raise ValueError(f'{field_name}.max_gflops: expected a finite positive number, got {max_gflops!r}')
+
+
 def pick_within_gflops(max_gflops: Any, gflops: Sequence[float], stitches: Sequence[Stitch], *,
                        field_name: str = 'stitch') -> int:
     """The most expensive stitch within ``max_gflops`` (no accuracy known)."""
-    if isinstance(max_gflops, bool) or not isinstance(max_gflops, (int, float)) or max_gflops <= 0:
-        raise ValueError(f'{field_name}.max_gflops: expected a positive number, got {max_gflops!r}')
+    check_budget(max_gflops, field_name)
     cheapest = min(range(len(gflops)), key=gflops.__getitem__)
     fits = [i for i, g in enumerate(gflops) if g <= max_gflops]
     if not fits:
