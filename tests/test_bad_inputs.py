@@ -52,7 +52,7 @@ def _raises(call, fragment: str, error: type[Exception] = ValueError) -> None:
     (dict(selected=[True]), 'selected: stitch index True out of range'),
     (dict(selected=[1, 1]), 'selected: duplicate stitch indices in [1, 1]'),
     (dict(depths=(2,)), 'depths: at least two anchors are needed, got [2]'),
-    (dict(depths=(0, 4)), 'depths: every anchor needs at least one block, got [0, 4]'),
+    (dict(depths=(0, 4)), 'depths: every anchor (and stage) needs at least one block, got [0, 4]'),
     (dict(depths=(4, 2)), 'depths: the cheaper anchor must not be deeper, got [4, 2]'),
     (dict(depths=(2, 3, 4)), "depths: mode='v2' stitches exactly two anchors, got 3"),
     (dict(names=('S',)), "names: expected 2 names, got ['S']"),

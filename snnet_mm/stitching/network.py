@@ -18,8 +18,8 @@ from .anchor import AnchorSpec, build_anchor
 from .checkpoint import LoadReport, Loader, load_anchor_weights
 from .families import FamilyAnchor, channels_last, to_nchw
 from .layers import NormalEquations, StitchingLinear, ls_cutoff
-from .stitch import KINDS, Stitch, StitchSpace, check_mode_and_kinds, enumerate_stitches, map_block,
-                     projection_key
+from .stitch import (KINDS, Stitch, StitchSpace, check_mode_and_kinds, enumerate_stitches, map_block,
+                     projection_key)
 
 logger = logging.getLogger('snnet_mm')
 
