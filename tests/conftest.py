@@ -18,6 +18,14 @@ def _seed():
     torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _restore_deterministic_mode():
+    # In-process MMEngine runners with randomness.deterministic=True switch this global on.
+    state = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())
+    yield
+    torch.use_deterministic_algorithms(state[0], warn_only=state[1])
+
+
 def tiny_resnet(layers: tuple[int, ...] = (1, 1, 1, 1), *, bottleneck: bool = False, base: int = 8,
                 num_classes: int = 10) -> dict:
     """Config dict of a tiny timm ResNet anchor (``resnet50`` blocks when ``bottleneck``)."""

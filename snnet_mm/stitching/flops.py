@@ -312,6 +312,12 @@ class FlopCounter:
         self._modes = (_Functions(self), _Ops(self))
 
     def __enter__(self) -> 'FlopCounter':
+        # Deterministic mode (MMEngine's randomness.deterministic) swaps some kernels for
+        # decompositions, e.g. bilinear upsampling into _unsafe_index ops, which fvcore's rules
+        # do not name: count the ops a normal forward runs.
+        self._deterministic = (torch.are_deterministic_algorithms_enabled(),
+                               torch.is_deterministic_algorithms_warn_only_enabled())
+        torch.use_deterministic_algorithms(False)
         for mode in self._modes:
             mode.__enter__()
         return self
@@ -319,6 +325,8 @@ class FlopCounter:
     def __exit__(self, *exc: Any) -> None:
         for mode in reversed(self._modes):
             mode.__exit__(*exc)
+        enabled, warn_only = self._deterministic
+        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
         new = sorted(set(self.unknown) - _WARNED)
         if new:
             _WARNED.update(new)

@@ -89,6 +89,22 @@ def test_op_rule_equals_fvcore(name):
     assert counter.flops == expected and not counter.unknown
 
 
+@pytest.mark.parametrize('name', ['bilinear', 'bilinear-aligned', 'nearest', 'deconv', 'groupnorm'])
+def test_deterministic_mode_counts_the_same_and_is_restored(name):
+    """MMEngine's ``randomness.deterministic`` must not change the count (bilinear upsampling
+    otherwise runs as uncounted index ops) and stays on after counting."""
+    module, shape = CASES[name]
+    x = torch.randn(shape)
+    expected = meta_count(module.eval(), x)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        assert meta_count(module, x) == expected
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
 @pytest.mark.parametrize('backend', ['math', 'cpu-flash', 'meta'])
 def test_fused_attention_is_counted_as_its_two_matmuls(backend):
     attn = Attention(16, num_heads=2).eval()
