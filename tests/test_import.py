@@ -68,3 +68,18 @@ print('PATCHED', HistoryBuffer.__getstate__ is compat._history_buffer_getstate)
         assert output.count(f'snnet_mm compat: {what}') == 1
     output = python(code.replace('== []', '== [] and compat.disabled()'), SNNET_MM_NO_COMPAT='1')
     assert 'PATCHED False' in output and 'snnet_mm compat' not in output
+
+
+def test_core_engine_modules_without_timm_import_no_timm():
+    """Stitch spaces, stitching layers, costs, export and the family registry import torch only;
+    the family adapters (and timm) load on the first lookup."""
+    code = """
+import sys
+import snnet_mm.stitching, snnet_mm.stitching.families, snnet_mm.stitching.layers, snnet_mm.stitching.stitch
+import snnet_mm.stitching.cost, snnet_mm.stitching.export, snnet_mm.stitching.sampling, snnet_mm.stitching.selection
+from snnet_mm.stitching.families import adapter_modules
+before = 'timm' in sys.modules
+from snnet_mm.stitching.families import families
+print('LOADED', before, sorted(families()), 'timm' in sys.modules, len(adapter_modules()))
+"""
+    assert "LOADED False ['resnet', 'swin', 'vit'] True 3" in python(code)

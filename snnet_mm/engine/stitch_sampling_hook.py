@@ -13,6 +13,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 
 from ..models.backbone import SNNetv2
+from ..stitching.layers import ls_cutoff
 from ..stitching.sampling import STRATEGIES, StitchSampler, group_by_flops
 from ..stitching.stitch import parse_stitch_set
 
@@ -87,7 +88,6 @@ class StitchSamplingHook(Hook):
                  stitches: Sequence[int] | None = None,
                  input_size: Sequence[int] | None = None, seed: int | None = None,
                  ls_rcond: float | str | None = None) -> None:
-        from ..stitching.layers import ls_cutoff  # imports the family adapters (timm): not on registration
         try:
             ls_cutoff(ls_rcond, tokens=1, features=1)
         except ValueError as error:

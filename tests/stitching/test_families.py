@@ -8,7 +8,7 @@ from conftest import tiny_anchor, tiny_resnet, tiny_swin
 from fvcore.nn import FlopCountAnalysis
 
 from snnet_mm.stitching import StitchedNetwork
-from snnet_mm.stitching.families import FAMILIES
+from snnet_mm.stitching.families import families
 from snnet_mm.stitching.stitch import enumerate_stitches, stage_pairs
 
 # Tiny pairs with the official stage structure: R18/R50, R18/Swin-Ti, Swin-Ti/S/B (depths cut).
@@ -204,7 +204,7 @@ def test_family_without_adapter_lists_the_supported_ones():
     with pytest.raises(ValueError, match=r"anchors\[0\]\.name \('mobilenetv3_small_050'\): no family adapter "
                                          r'for a timm MobileNetV3; supported families: resnet .*swin .*vit'):
         StitchedNetwork(['mobilenetv3_small_050', 'mobilenetv3_small_050'])
-    assert {'vit', 'swin', 'resnet'} <= set(FAMILIES)
+    assert {'vit', 'swin', 'resnet'} <= set(families())
 
 
 def test_multi_stage_anchors_need_mode_v1():

@@ -1,17 +1,27 @@
-"""Family adapters over timm models; importing this package registers every adapter.
+"""Family adapters over timm models.
 
-Adding a family (LeViT, ConvNeXt, ...) is one new file here: subclass ``FamilyAnchor``,
-describe the stages, list the blocks in execution order, decorate with ``register_family``
-and import the module below.
+Importing this package imports torch only: the adapter files (which import timm) are found
+and imported on first lookup (``adapter_for``, ``families``) or attribute access
+(``ViTAnchor``, ...). Adding a family (LeViT, ConvNeXt, ...) is one new file here: subclass
+``FamilyAnchor``, describe the stages, list the blocks in execution order and decorate the
+class with ``register_family``.
 """
-from .base import LAYOUTS, FamilyAnchor, Stage, channels_last, from_channels_last, to_nchw
-from .registry import FAMILIES, adapter_for, register_family, supported_families
-from .resnet import ResNetAnchor
-from .swin import SwinAnchor
-from .vit import ViTAnchor
+from __future__ import annotations
 
+import importlib
+
+from .base import LAYOUTS, FamilyAnchor, Stage, channels_last, from_channels_last, to_nchw
+from .registry import FAMILIES, adapter_for, adapter_modules, families, register_family, supported_families
+
+_ADAPTERS = {'ResNetAnchor': 'resnet', 'SwinAnchor': 'swin', 'ViTAnchor': 'vit'}
 __all__ = [
     'FAMILIES', 'FamilyAnchor', 'LAYOUTS', 'ResNetAnchor', 'Stage', 'SwinAnchor', 'ViTAnchor',
-    'adapter_for', 'channels_last', 'from_channels_last', 'register_family', 'supported_families',
-    'to_nchw',
+    'adapter_for', 'adapter_modules', 'channels_last', 'families', 'from_channels_last', 'register_family',
+    'supported_families', 'to_nchw',
 ]
+
+
+def __getattr__(name: str):
+    if name in _ADAPTERS:
+        return getattr(importlib.import_module(f'{__name__}.{_ADAPTERS[name]}'), name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
