@@ -18,7 +18,7 @@ from .flops import FlopCounter, count_flops, meta_copy
 if TYPE_CHECKING:
     from .network import StitchedNetwork as StitchedViT
 
-__all__ = ['FlopCounter', 'StitchCost', 'count_flops', 'meta_copy', 'stitch_costs']
+__all__ = ['ComponentFlops', 'FlopCounter', 'StitchCost', 'component_flops', 'count_flops', 'meta_copy', 'stitch_costs']
 
 
 @dataclass(frozen=True)
@@ -107,13 +107,41 @@ def stitch_costs(net: 'StitchedViT', input_size: int | tuple[int, int], *,
     _check_input_size(net, hw)
     cache = net.__dict__.setdefault('_cost_cache', {})
     if (hw, output) not in cache:
+        anchors, layers = _components(net, hw)
+        cache[(hw, output)] = [_stitch_cost(net, i, anchors, layers, output) for i in range(net.num_stitches)]
+    return list(cache[(hw, output)])
+
+
+def _components(net: 'StitchedViT', hw: tuple[int, int]) -> tuple[list[_Anchor], dict[str, int]]:
+    """Per-anchor component costs and each stitching layer's FLOPs at ``hw`` (cached on ``net``)."""
+    cache = net.__dict__.setdefault('_cost_cache', {})
+    if ('components', hw) not in cache:
         meta = meta_copy(net)
         anchors = [_anchor_components(a, hw) for a in meta.anchors]
         layers = {spec.key: count_flops(meta.stitch_layers[spec.key].merged(),
                                         anchors[spec.src].boundaries[spec.fits[0][0]])[0]
                   for spec in net.space.layers}
-        cache[(hw, output)] = [_stitch_cost(net, i, anchors, layers, output) for i in range(net.num_stitches)]
-    return list(cache[(hw, output)])
+        cache[('components', hw)] = (anchors, layers)
+    return cache[('components', hw)]
+
+
+@dataclass(frozen=True)
+class ComponentFlops:
+    """FLOPs per image of each component a route is made of (what prefix trees add up)."""
+
+    embed: tuple[int, ...]
+    blocks: tuple[tuple[int, ...], ...]
+    head: tuple[int, ...]
+    layers: dict[str, int]
+
+
+def component_flops(net: 'StitchedViT', input_size: int | tuple[int, int]) -> ComponentFlops:
+    """Embedding, block and head FLOPs of every anchor and FLOPs of every stitching layer."""
+    hw = _to_hw(input_size)
+    _check_input_size(net, hw)
+    anchors, layers = _components(net, hw)
+    return ComponentFlops(embed=tuple(a.embed for a in anchors), blocks=tuple(a.blocks for a in anchors),
+                          head=tuple(a.head for a in anchors), layers=dict(layers))
 
 
 def _stitch_cost(net: 'StitchedViT', index: int, anchors: list[_Anchor], layers: dict[str, int],

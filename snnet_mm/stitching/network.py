@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import operator
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -227,6 +227,12 @@ class StitchedNetwork(nn.Module):
         grid = self.anchors[stitch.first_anchor].grid_size(tuple(x.shape[-2:]))
         _, feats = self._run(x, stitch, self._taps[self._index])
         return self.to_maps(feats, self._out_layouts[self._index], grid)
+
+    def forward_stitches(self, x: torch.Tensor, indices: Sequence[int]) -> Iterator[tuple[int, Any]]:
+        """``(index, output)`` of each stitch in ``indices`` on one batch, as ``forward`` would give
+        it, with every distinct route prefix computed once (``prefix_tree.PrefixTree``)."""
+        from .prefix_tree import PrefixTree
+        return PrefixTree(self, indices).run(x)
 
     def to_maps(self, feats: Sequence[torch.Tensor], layouts: Sequence[str], grid: tuple[int, int]) -> list[Any]:
         """Tapped tensors -> NCHW maps (paired with the class token when ``with_cls_token``)."""
