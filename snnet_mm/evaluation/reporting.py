@@ -1,5 +1,6 @@
-"""What a sweep shows while it runs: a progress bar with ETA, one line per stitch, per-class
-tables in files instead of the log, and the results on the configured visualizer backends."""
+"""What a sweep (or a FLOPs table) shows while it runs: a progress bar with ETA, one line per
+stitch, per-class tables in files instead of the log, and the results on the configured
+visualizer backends."""
 from __future__ import annotations
 
 import contextlib
@@ -57,18 +58,28 @@ def sweep_progress(total: int, *, logger: logging.Logger, metric: str | None = N
                    quiet: bool = False) -> Callable[[int, int, dict], None]:
     """``progress(k, n, record)`` for ``StitchSweep.run``: one summary line per stitch in the log
     and, unless ``quiet``, MMEngine's progress bar with its ETA on stderr."""
-    bar = None if quiet else ProgressBar(total, file=sys.stderr)
+    bar = progress_bar(total, quiet=quiet)
 
     def report(k: int, n: int, record: dict) -> None:
         shown = metric or primary_metric(metric_names([record]) or ['-'])
         value = f' {shown}={record[shown]:.3f}' if shown in record else ''
         logger.info(f'{k}/{n} stitch {record["index"]} {record["route"]}:{value} '
                     f'{record["flops"] / 1e9:.2f} GFLOPs')
-        if bar is not None:
-            bar.update()
-            if k == n:
-                bar.file.write('\n')
+        bar(k, n)
     return report
+
+
+def progress_bar(total: int, *, quiet: bool = False) -> Callable[[int, int], None]:
+    """``progress(k, n)``: MMEngine's progress bar with its ETA on stderr (nothing if ``quiet``)."""
+    if quiet:
+        return lambda k, n: None
+    bar = ProgressBar(total, file=sys.stderr)
+
+    def update(k: int, n: int) -> None:
+        bar.update()
+        if k == n:
+            bar.file.write('\n')
+    return update
 
 
 def publish(records: Sequence[dict[str, Any]], metric: str, png: str | Path | None = None,

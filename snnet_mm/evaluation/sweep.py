@@ -20,9 +20,9 @@ from mmengine.model import is_model_wrapper
 
 from ..engine import find_stitched_backbone
 from ..interop.stitch_ids import official_ids
-from ..stitching.cost import FlopCounter
 from .fingerprint import difference, sweep_fingerprint
 from .lock import WorkDirLock
+from .model_flops import ModelCost, model_costs
 from .pareto import pareto_front, resolve_metric
 from .plot import plot_front
 from .reporting import tables_to_file
@@ -62,8 +62,8 @@ class StitchSweep:
         self.model = runner.model
         self.backbone = find_stitched_backbone(self.model)
         self._first_batch = next(iter(runner.test_loop.dataloader))
-        self._input_size, self._rest_flops = self._measure_rest_flops()
-        self._rest_params = self._count_rest_params()
+        self._input_size = self._test_input_size()
+        self._costs = self._model_costs()
         self._official_ids = official_ids(self.backbone.net.space.depths, self.backbone.stitches)
         self._fingerprint: dict[str, Any] | None = None
         self.evaluated: list[int] = []  # stitches evaluated (not resumed) by this object's runs
@@ -72,35 +72,25 @@ class StitchSweep:
     def _module(self):
         return self.model.module if is_model_wrapper(self.model) else self.model
 
-    def _measure_rest_flops(self) -> tuple[tuple[int, int], int | None]:
-        """Input size of the test loop and the FLOPs of everything but the backbone (per image)."""
+    def _test_input_size(self) -> tuple[int, int]:
+        """Input size the test loop runs the model at (the window for sliding-window tests)."""
         model = self._module()
-        with torch.no_grad():
-            data = model.data_preprocessor(self._first_batch, False)
-        inputs = data['inputs']
-        if isinstance(inputs, (list, tuple)):
-            inputs = torch.stack(list(inputs))
         test_cfg = getattr(model, 'test_cfg', None) or {}
-        samples = data.get('data_samples')
-        if test_cfg.get('mode') in ('slide', 'slide_flip'):  # sliding windows: the model runs on crops
-            ch, cw = test_cfg['crop_size']
-            inputs, samples = inputs[:1, :, :ch, :cw], None
-            inputs = torch.nn.functional.pad(inputs, (0, cw - inputs.shape[-1], 0, ch - inputs.shape[-2]))
-        size = (int(inputs.shape[-2]), int(inputs.shape[-1]))
-        model.eval()
-        try:
-            with torch.no_grad(), FlopCounter() as counter:
-                model._run_forward(dict(inputs=inputs, data_samples=samples), mode='tensor')
-        except Exception as exc:  # noqa: BLE001 - report backbone FLOPs only, and say so
-            self.logger.warning(f'could not count the FLOPs of the model outside the backbone ({exc!r}); '
-                                'flops will be the backbone\'s alone')
-            return size, None
-        per_image = counter.flops / inputs.shape[0]
-        return size, int(per_image - self.backbone.stitch_costs(size)[self.backbone.current_stitch].flops)
+        if test_cfg.get('mode') in ('slide', 'slide_flip'):
+            return tuple(test_cfg['crop_size'])
+        with torch.no_grad():
+            inputs = model.data_preprocessor(self._first_batch, False)['inputs']
+        return (int(inputs[0].shape[-2]), int(inputs[0].shape[-1]))
 
-    def _count_rest_params(self) -> int:
-        total = sum(p.numel() for p in self._module().parameters())
-        return total - sum(p.numel() for p in self.backbone.parameters())
+    def _model_costs(self) -> list[ModelCost]:
+        """Whole-model costs per stitch: the numbers tools/stitch_flops.py reports."""
+        try:
+            return model_costs(self._module(), self._input_size)
+        except Exception as exc:  # noqa: BLE001 - report the backbone's costs, and say so
+            self.logger.warning(f'could not count the FLOPs of the whole model ({exc!r}); '
+                                'flops and params will be the backbone\'s alone')
+            return [ModelCost(flops=c.flops, backbone_flops=c.flops, params=c.params)
+                    for c in self.backbone.stitch_costs(self._input_size)]
 
     # -------------------------------------------------------------- per stitch
     def _latency_ms(self) -> float | None:
@@ -128,11 +118,11 @@ class StitchSweep:
         self.backbone.set_stitch(index)
         with tables_to_file(self.work_dir / 'per_class' / f'stitch_{index}.txt', self.logger):
             metrics = self.runner.test_loop.run()
-        cost = self.backbone.stitch_costs(self._input_size)[index]
+        cost = self._costs[index]
         stitch = self.backbone.stitches[index]
         record = dict(index=index, official_id=self._official_ids[index], route=stitch.route, kind=stitch.kind,
-                      flops=cost.flops + (self._rest_flops or 0), backbone_flops=cost.flops,
-                      params=cost.params + self._rest_params, latency_ms=self._latency_ms())
+                      flops=cost.flops, backbone_flops=cost.backbone_flops, params=cost.params,
+                      latency_ms=self._latency_ms())
         record.update({k: f for k, v in metrics.items() if (f := _as_float(v)) is not None})
         return record
 

@@ -87,7 +87,7 @@ def _check_input_size(net: 'StitchedViT', hw: tuple[int, int]) -> None:
 
 
 def stitch_costs(net: 'StitchedViT', input_size: int | tuple[int, int], *,
-                 output: str = 'logits') -> list[StitchCost]:
+                 output: str = 'logits', used_outputs: frozenset[int] | None = None) -> list[StitchCost]:
     """FLOPs and params of every stitch of ``net`` for one image of ``input_size``.
 
     Args:
@@ -95,6 +95,8 @@ def stitch_costs(net: 'StitchedViT', input_size: int | tuple[int, int], *,
         input_size: Input height and width (an int for square inputs).
         output: ``'logits'`` counts the ending anchor's norm and head; ``'features'`` counts
             the dense-output projections instead.
+        used_outputs: With ``'features'``, the dense outputs the consumer reads (default: all);
+            projections feeding only unread outputs are not counted, as fvcore drops them.
 
     Returns:
         One ``StitchCost`` per stitch, in stitch order; cached on ``net``.
@@ -106,10 +108,11 @@ def stitch_costs(net: 'StitchedViT', input_size: int | tuple[int, int], *,
     hw = _to_hw(input_size)
     _check_input_size(net, hw)
     cache = net.__dict__.setdefault('_cost_cache', {})
-    if (hw, output) not in cache:
+    key = (hw, output, used_outputs)
+    if key not in cache:
         anchors, layers = _components(net, hw)
-        cache[(hw, output)] = [_stitch_cost(net, i, anchors, layers, output) for i in range(net.num_stitches)]
-    return list(cache[(hw, output)])
+        cache[key] = [_stitch_cost(net, i, anchors, layers, output, used_outputs) for i in range(net.num_stitches)]
+    return list(cache[key])
 
 
 def _components(net: 'StitchedViT', hw: tuple[int, int]) -> tuple[list[_Anchor], dict[str, int]]:
@@ -118,6 +121,7 @@ def _components(net: 'StitchedViT', hw: tuple[int, int]) -> tuple[list[_Anchor],
     if ('components', hw) not in cache:
         meta = meta_copy(net)
         anchors = [_anchor_components(a, hw) for a in meta.anchors]
+        # Stitching layers as exported: the low-rank update merged into one linear.
         layers = {spec.key: count_flops(meta.stitch_layers[spec.key].merged(),
                                         anchors[spec.src].boundaries[spec.fits[0][0]])[0]
                   for spec in net.space.layers}
@@ -145,7 +149,7 @@ def component_flops(net: 'StitchedViT', input_size: int | tuple[int, int]) -> Co
 
 
 def _stitch_cost(net: 'StitchedViT', index: int, anchors: list[_Anchor], layers: dict[str, int],
-                 output: str) -> StitchCost:
+                 output: str, used_outputs: frozenset[int] | None) -> StitchCost:
     stitch = net.stitches[index]
     first, last = anchors[stitch.first_anchor], anchors[stitch.last_anchor]
     flops, params = first.embed, first.embed_params
@@ -160,8 +164,8 @@ def _stitch_cost(net: 'StitchedViT', index: int, anchors: list[_Anchor], layers:
         params += last.head_params
     else:
         for groups in net._taps[index].values():
-            for key, _ in groups:
-                if key is not None:
+            for key, slots in groups:
+                if key is not None and (used_outputs is None or used_outputs & set(slots)):
                     flops += layers[key]
                     keys.add(key)
     for key in keys:

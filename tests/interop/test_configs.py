@@ -55,15 +55,13 @@ def test_published_segmentation_flops_follow_the_id_map():
     right for all 134 stitches (the identity map would be off by up to 276%)."""
     import json
 
-    import torch
-
-    from snnet_mm.stitching.flops import count_flops, meta_copy
+    from snnet_mm.evaluation.model_flops import model_costs
     _, model = build_config_model(OFFICIAL / 'setr-naive_snnetv2-official_deit3-s-l_ade20k-512x512.py', 'mmseg')
-    costs = model.backbone.net.stitch_costs(512)
-    head, _ = count_flops(meta_copy(model.decode_head).forward, [torch.empty(1, 1024, 32, 32, device='meta')] * 4)
+    costs = model_costs(model, 512)  # the whole model (README: FLOPs conventions)
     table = json.loads((CONFIGS.parent / 'docs' / 'published_ade20k_setr-naive_deit3-s-l.json').read_text())
+    unread = (32 * 32 + 1) * 384 * 1024  # a small-to-large projection of an output the decode head never reads
     for r in table['stitches']:
-        assert costs[r['index']].flops + head == pytest.approx(r['flops'], rel=0.025), r
+        assert r['flops'] - costs[r['index']].flops in (0, unread), r
 
 
 def test_published_imagenet_flops_follow_the_id_map():
