@@ -30,7 +30,7 @@ from snnet_mm.evaluation import select_stitch  # noqa: E402
 from snnet_mm.evaluation.sweep import check_iterations  # noqa: E402
 from snnet_mm.stitching import StitchedViT, enumerate_stitches  # noqa: E402
 from snnet_mm.stitching.sampling import group_by_flops  # noqa: E402
-from snnet_mm.stitching.stitch import parse_stitch_set  # noqa: E402
+from snnet_mm.stitching.selection import parse_stitch_set  # noqa: E402
 
 S, L = tiny_anchor(2, 32), tiny_anchor(4, 64)
 
@@ -62,9 +62,9 @@ def test_stitch_space(kwargs, fragment):
 
 
 @pytest.mark.parametrize('spec, fragment', [
-    ('some', "stitches: expected 'all', 'anchors' or comma-separated indices, got 'some'"),
+    ('some', "stitches: expected 'all', 'anchors' or comma-separated indices, routes"),
     ('0,9', 'stitches: stitch index 9 out of range [0, 4)'),
-    ([True], 'stitches: stitch index True out of range'),
+    ([True], 'stitches: expected a stitch index, a route or dict(max_gflops=...), got True'),
     ([], 'stitches: no stitch selected'),
 ])
 def test_stitch_set(spec, fragment):
@@ -115,12 +115,11 @@ def test_backbone(kwargs, fragment):
 
 # --------------------------------------------------------------------------- training hook
 @pytest.mark.parametrize('kwargs, fragment', [
-    (dict(stitches='0,x'), "stitches: expected 'all', 'anchors', comma-separated indices or a list of indices, "
-                           "got '0,x'"),
+    (dict(stitches='0,x'), "stitches: 'x' is not a stitch index >= 0, a route or '<form>:<arg>'"),
     (dict(stitches=[]), 'stitches: no stitch selected (got [])'),
-    (dict(stitches=[0, -1]), 'stitches: stitch index -1 is not an int >= 0'),
-    (dict(stitches=['0']), "stitches: stitch index '0' is not an int >= 0"),
-    (dict(stitches=5), "stitches: expected 'all', 'anchors', comma-separated indices or a list of indices, got 5"),
+    (dict(stitches=[0, -1]), 'stitches: -1 is not a stitch index >= 0'),
+    (dict(stitches=[1.5]), 'stitches: 1.5 is not a stitch index >= 0'),
+    (dict(stitches=5), "stitches: expected 'all', 'anchors', comma-separated stitches or a list of stitches, got 5"),
     (dict(seed='x'), "seed: expected an int or None (the runner seed), got 'x'"),
     (dict(seed=1.5), 'seed: expected an int or None (the runner seed), got 1.5'),
     (dict(input_size=64), 'input_size: expected (height, width) as two positive ints, got 64'),
@@ -162,7 +161,7 @@ def test_hook_accepts_a_stitch_string():
 
 
 @pytest.mark.parametrize('spec, fragment', [
-    ('some', "stitches: expected 'all', 'anchors', comma-separated indices or a list of indices, got 'some'"),
+    ('some', "stitches: 'some' is not a stitch index >= 0, a route or '<form>:<arg>' (e.g. 'official:29')"),
 ])
 def test_validation_loop_stitches(spec, fragment):
     _raises(lambda: check_stitch_spec(spec), fragment)

@@ -5,8 +5,10 @@ import importlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +44,42 @@ def save_anchor_files(config: Path, directory: Path) -> list[str]:
         torch.save(build_anchor(spec, f'anchors[{i}]', dynamic_img_size=False).model.state_dict(), path)
         options.append(f'model.backbone.anchors.{i}.checkpoint={path}')
     return options
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """A run trained by an upstream ``tools/train.py`` from anchor files that were deleted after it.
+
+    Attributes:
+        package: The upstream package whose tools ran (``'mmseg'``, ``'mmdet'``, ``'mmpretrain'``).
+        config: The config trained.
+        cwd: The directory the tools run in (holds the tiny data).
+        work_dir: The training work directory.
+        anchor_options: ``--cfg-options`` naming the deleted anchor files, as the config still does.
+    """
+    package: str
+    config: Path
+    cwd: Path
+    work_dir: Path
+    anchor_options: tuple[str, ...]
+
+    def test_output(self, checkpoint: str, stitch: int | str) -> str:
+        """Output of the package's ``tools/test.py`` for one stitch, with the anchor files gone."""
+        assert not (self.cwd / 'anchors').exists()  # the trained checkpoint alone must suffice
+        return run([tool_path(self.package, 'test'), self.config, self.work_dir / checkpoint, '--work-dir',
+                    f'test{stitch}', '--cfg-options', f'model.backbone.stitch={stitch}', *self.anchor_options],
+                   self.cwd)
+
+
+def train_then_delete_anchors(package: str, config: Path, cwd: Path, work_dir: str,
+                              extra_options: tuple[str, ...] = ()) -> TrainedRun:
+    """Train ``config`` with ``package``'s ``tools/train.py`` from saved random-init anchor files
+    in ``cwd/anchors``, then delete them: everything after must need only the trained checkpoint."""
+    options = tuple(save_anchor_files(config, cwd / 'anchors'))
+    run([tool_path(package, 'train'), config, '--work-dir', work_dir, '--cfg-options', *options, *extra_options],
+        cwd)
+    shutil.rmtree(cwd / 'anchors')
+    return TrainedRun(package, config, cwd, cwd / work_dir, options)
 
 
 def export_stitch(config: Path, checkpoint: Path, stitch: str, out: str, cwd: Path) -> tuple[Path, Path]:

@@ -32,8 +32,7 @@ from snnet_mm.evaluation.compare import plot_comparison, read_published
 from snnet_mm.evaluation.lock import WorkDirLock
 from snnet_mm.evaluation.reporting import publish, sweep_progress
 from snnet_mm.evaluation.sweep import StitchSweep, check_iterations, save_results
-from snnet_mm.interop.stitch_ids import parse_official
-from snnet_mm.stitching.stitch import parse_stitch_set
+from snnet_mm.stitching.selection import parse_stitch_set
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -41,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--stitches', default='all',
-                        help="'all', 'anchors' or comma-separated indices (or official ids: official:29)")
+                        help="'all', 'anchors' or comma-separated indices, routes or official ids (official:29)")
     parser.add_argument('--work-dir', default='work_dirs/stitch_sweep')
     parser.add_argument('--latency-iters', type=int, default=10, help='timed passes per stitch (0: skip)')
     parser.add_argument('--warmup-iters', type=int, default=2)
@@ -55,13 +54,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
-
-
-def official_to_indices(spec: str, backbone) -> str:
-    """``--stitches`` with every ``official:N`` replaced by our index."""
-    depths, stitches = backbone.net.space.depths, backbone.stitches
-    return ','.join(str(parse_official(t.strip(), depths, stitches, '--stitches')) if t.strip().startswith('official:')
-                    else t for t in spec.split(','))
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -91,7 +83,7 @@ def _sweep(args: argparse.Namespace, published) -> list[dict]:
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     logger = MMLogger.get_current_instance()
     sweep = StitchSweep(runner, args.work_dir, latency_iters=args.latency_iters, warmup_iters=args.warmup_iters)
-    stitches = parse_stitch_set(official_to_indices(args.stitches, sweep.backbone), sweep.backbone.stitches)
+    stitches = parse_stitch_set(args.stitches, sweep.backbone.stitches, '--stitches')
     progress = sweep_progress(len(stitches), logger=logger, metric=args.metric, quiet=args.quiet)
     records = sweep.run(stitches, resume=args.resume, progress=progress)
     if runner.rank != 0:

@@ -15,27 +15,34 @@ from mmengine.registry import HOOKS
 from ..models.backbone import SNNetv2
 from ..stitching.layers import ls_cutoff
 from ..stitching.sampling import STRATEGIES, StitchSampler, group_by_flops
-from ..stitching.stitch import parse_stitch_set
+from ..stitching.selection import parse_stitch_set
 
 
 def check_stitch_spec(spec: Any, field_name: str = 'stitches') -> None:
-    """What can be checked of a stitch set without the model: ``None``, ``'all'``, ``'anchors'``,
-    ``'0,5,17'`` or a non-empty list of ints >= 0 (the range is checked against the model later)."""
+    """What can be checked of a stitch set without the model: ``None``, ``'all'``, ``'anchors'``, or
+    comma-separated (or a non-empty list of) indices >= 0, routes (``'S[0:2] -> L[4:24]'``) and
+    registered forms (``'official:29'``); whether they exist is checked against the model later."""
     if spec is None or spec in ('all', 'anchors'):
         return
     if isinstance(spec, str):
-        if not re.fullmatch(r'\s*\d+\s*(,\s*\d+\s*)*,?\s*', spec):
-            raise ValueError(f"{field_name}: expected 'all', 'anchors', comma-separated indices or a list of "
-                             f'indices, got {spec!r}')
-        return
-    if not isinstance(spec, (list, tuple)):
-        raise ValueError(f"{field_name}: expected 'all', 'anchors', comma-separated indices or a list of indices, "
-                         f'got {spec!r}')
-    if not spec:
+        items = [t.strip() for t in spec.split(',') if t.strip()]
+    elif isinstance(spec, (list, tuple)):
+        items = list(spec)
+    else:
+        raise ValueError(f"{field_name}: expected 'all', 'anchors', comma-separated stitches or a list of "
+                         f'stitches, got {spec!r}')
+    if not items:
         raise ValueError(f'{field_name}: no stitch selected (got {spec!r})')
-    for i in spec:
-        if isinstance(i, bool) or not isinstance(i, int) or i < 0:
-            raise ValueError(f'{field_name}: stitch index {i!r} is not an int >= 0')
+    for item in items:
+        if not _names_a_stitch(item):
+            raise ValueError(f'{field_name}: {item!r} is not a stitch index >= 0, a route or '
+                             f"'<form>:<arg>' (e.g. 'official:29')")
+
+
+def _names_a_stitch(item: Any) -> bool:
+    if isinstance(item, str):
+        return bool(re.fullmatch(r'\d+', item.strip())) or '[' in item or ':' in item
+    return isinstance(item, int) and not isinstance(item, bool) and item >= 0
 
 
 def find_stitched_backbone(model: torch.nn.Module) -> SNNetv2:

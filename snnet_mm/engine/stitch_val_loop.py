@@ -8,7 +8,7 @@ from mmengine.registry import LOOPS
 from mmengine.runner import ValLoop
 from torch.utils.data import DataLoader
 
-from ..stitching.stitch import parse_stitch_set
+from ..stitching.selection import parse_stitch_set
 from .stitch_sampling_hook import check_stitch_spec, find_stitched_backbone
 
 

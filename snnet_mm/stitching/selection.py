@@ -54,6 +54,42 @@ def resolve_stitch(value: Any, stitches: Sequence[Stitch], *, field_name: str = 
     return _checked_index(value, len(stitches), field_name)
 
 
+def parse_stitch_set(spec: str | Sequence[Any], stitches: Sequence[Stitch],
+                     field_name: str = 'stitches') -> list[int]:
+    """Indices into ``stitches`` named by ``'all'``, ``'anchors'`` or a comma-separated string or list
+    of stitch names, each as ``resolve_stitch`` reads it (index, route, ``'official:29'``...).
+
+    Raises:
+        ValueError: An unknown word or route, an index out of range, or an empty set
+            (the message names ``field_name``).
+    """
+    if isinstance(spec, str):
+        if spec.strip() == 'all':
+            return list(range(len(stitches)))
+        if spec.strip() == 'anchors':
+            return [i for i, s in enumerate(stitches) if s.kind == 'anchor']
+        spec = [s.strip() for s in spec.split(',') if s.strip()]
+    elif not isinstance(spec, Sequence):
+        raise ValueError(f"{field_name}: expected 'all', 'anchors', comma-separated stitches or a list, "
+                         f'got {spec!r}')
+    indices = [resolve_stitch(_stitch_token(item, field_name), stitches, field_name=field_name) for item in spec]
+    if not indices:
+        raise ValueError(f'{field_name}: no stitch selected')
+    return indices
+
+
+def _stitch_token(item: Any, field_name: str) -> Any:
+    """One entry of a stitch set as ``resolve_stitch`` takes it: ``'17'`` -> 17; a bare word is refused."""
+    if not isinstance(item, str):
+        return item
+    if re.fullmatch(r'[+-]?\d+', item):
+        return int(item)
+    if '[' not in item and ':' not in item:
+        raise ValueError(f"{field_name}: expected 'all', 'anchors' or comma-separated indices, routes "
+                         f"('S[0:2] -> L[4:24]') or registered forms ('official:29'), got {item!r}")
+    return item
+
+
 def _checked_index(value: Any, count: int, field_name: str) -> int:
     try:
         index = operator.index(value)

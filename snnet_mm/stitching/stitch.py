@@ -380,33 +380,6 @@ def check_mode_and_kinds(mode: str, kinds: Iterable[str]) -> frozenset[str]:
     return kinds
 
 
-def parse_stitch_set(spec: str | Sequence[int], stitches: Sequence[Stitch], field_name: str = 'stitches') -> list[int]:
-    """Indices into ``stitches`` named by ``'all'``, ``'anchors'``, ``'0,5,17'`` or a list of ints.
-
-    Raises:
-        ValueError: An unknown word, a non-integer, an index out of range, or an empty set
-            (the message names ``field_name``).
-    """
-    if isinstance(spec, str):
-        if spec == 'all':
-            return list(range(len(stitches)))
-        if spec == 'anchors':
-            return [i for i, s in enumerate(stitches) if s.kind == 'anchor']
-        try:
-            spec = [int(s) for s in spec.split(',') if s.strip()]
-        except ValueError:
-            raise ValueError(f"{field_name}: expected 'all', 'anchors' or comma-separated indices, "
-                             f'got {spec!r}') from None
-    indices = []
-    for i in spec:
-        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(stitches):
-            raise ValueError(f'{field_name}: stitch index {i!r} out of range [0, {len(stitches)})')
-        indices.append(i)
-    if not indices:
-        raise ValueError(f'{field_name}: no stitch selected')
-    return indices
-
-
 def _select(stitches: list[Stitch], selected: Sequence[int]) -> list[Stitch]:
     if isinstance(selected, (str, int)) or not len(selected):
         raise ValueError(f'selected: expected a non-empty list of stitch indices, got {selected!r}')

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import sys
 from pathlib import Path
 
@@ -11,7 +10,8 @@ import pytest
 
 pytest.importorskip('mmdet')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from upstream import CONFIGS, ROOT, export_stitch, metric, run, save_anchor_files, scalars, tool_path  # noqa: E402
+from upstream import (CONFIGS, ROOT, TrainedRun, export_stitch, metric, run, scalars, tool_path,  # noqa: E402
+                      train_then_delete_anchors)
 
 from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
 
@@ -29,22 +29,13 @@ def workspace(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope='module')
-def anchor_options(workspace) -> list[str]:
-    """``--cfg-options`` naming anchor files; they exist for training only."""
-    return save_anchor_files(CONFIG, workspace / 'anchors')
-
-
-@pytest.fixture(scope='module')
-def trained(workspace, anchor_options) -> Path:
+def trained(workspace) -> TrainedRun:
     """Trained from anchor files, which are then deleted: everything after needs only the checkpoint."""
-    run([tool_path('mmdet', 'train'), CONFIG, '--work-dir', 'maskrcnn', '--cfg-options', *anchor_options],
-        workspace)
-    shutil.rmtree(workspace / 'anchors')
-    return workspace / 'maskrcnn'
+    return train_then_delete_anchors('mmdet', CONFIG, workspace, 'maskrcnn')
 
 
 def test_train_samples_stitches_lowers_loss_and_checkpoints(trained):
-    records = [r for r in scalars(trained) if 'loss' in r]
+    records = [r for r in scalars(trained.work_dir) if 'loss' in r]
     assert len(records) == ITERS // 5  # logger interval 5
     for r in records:
         assert all(math.isfinite(v) for k, v in r.items() if k.startswith('loss'))
@@ -53,41 +44,38 @@ def test_train_samples_stitches_lowers_loss_and_checkpoints(trained):
     assert last['loss_rpn_cls'] < first['loss_rpn_cls'] - 0.2 and last['loss_mask'] < first['loss_mask']
     assert {'stitch', 'stitch_gflops'} <= set(first)
     assert len({r['stitch'] for r in records}) > 1
-    assert (trained / f'iter_{ITERS}.pth').exists()
-    final = [r for r in scalars(trained) if 'coco/bbox_mAP' in r][-1]
+    assert (trained.work_dir / f'iter_{ITERS}.pth').exists()
+    final = [r for r in scalars(trained.work_dir) if 'coco/bbox_mAP' in r][-1]
     assert {'stitch0/coco/bbox_mAP', 'stitch1/coco/segm_mAP', 'coco/bbox_mAP', 'coco/segm_mAP'} <= set(final)
 
 
 @pytest.fixture(scope='module')
-def tested(workspace, trained, anchor_options) -> dict[int, dict[str, float]]:
+def tested(trained) -> dict[int, dict[str, float]]:
     """Box and mask mAP of stitches 0 and 2 by mmdet's test.py, with the anchor files deleted."""
-    assert not (workspace / 'anchors').exists()  # the config still names the deleted anchor files
-    results = {}
-    for stitch in (0, 2):
-        out = run([tool_path('mmdet', 'test'), CONFIG, trained / f'iter_{ITERS}.pth', '--work-dir', f'test{stitch}',
-                   '--cfg-options', f'model.backbone.stitch={stitch}', *anchor_options], workspace)
-        results[stitch] = {name: metric(out, f'coco/{name}') for name in ('bbox_mAP', 'segm_mAP')}
-    return results
+    outputs = {stitch: trained.test_output(f'iter_{ITERS}.pth', stitch) for stitch in (0, 2)}
+    return {stitch: {name: metric(out, f'coco/{name}') for name in ('bbox_mAP', 'segm_mAP')}
+            for stitch, out in outputs.items()}
 
 
 def test_test_tool_reports_box_and_mask_map_per_stitch(trained, tested):
     results = tested
     assert all(0 <= v <= 1 for r in results.values() for v in r.values()), results
     # Equal to what validation measured with the anchor files present, at the end of training.
-    final = [r for r in scalars(trained) if 'coco/bbox_mAP' in r][-1]
+    final = [r for r in scalars(trained.work_dir) if 'coco/bbox_mAP' in r][-1]
     assert results[0]['bbox_mAP'] == pytest.approx(final['stitch0/coco/bbox_mAP'], abs=1e-3)
     assert results[0]['segm_mAP'] == pytest.approx(final['stitch0/coco/segm_mAP'], abs=1e-3)
 
 
 def test_exported_stitch_runs_in_the_test_tool_with_the_same_map(workspace, trained, tested):
-    config, checkpoint = export_stitch(CONFIG, trained / f'iter_{ITERS}.pth', '2', 'export2', workspace)
+    config, checkpoint = export_stitch(CONFIG, trained.work_dir / f'iter_{ITERS}.pth', '2', 'export2', workspace)
     out = run([tool_path('mmdet', 'test'), config, checkpoint, '--work-dir', 'export2_test'], workspace)
     assert {name: metric(out, f'coco/{name}') for name in ('bbox_mAP', 'segm_mAP')} == tested[2]
 
 
-def test_sweep_tool_evaluates_stitches_with_coco_metric(workspace, trained, anchor_options):
-    run([ROOT / 'tools' / 'test_stitches.py', CONFIG, trained / f'iter_{ITERS}.pth', '--stitches', '0,2',
-         '--work-dir', 'sweep', '--latency-iters', '1', '--warmup-iters', '0', '--cfg-options', *anchor_options],
+def test_sweep_tool_evaluates_stitches_with_coco_metric(workspace, trained):
+    run([ROOT / 'tools' / 'test_stitches.py', CONFIG, trained.work_dir / f'iter_{ITERS}.pth', '--stitches', '0,2',
+         '--work-dir', 'sweep', '--latency-iters', '1', '--warmup-iters', '0',
+         '--cfg-options', *trained.anchor_options],
         workspace)
     records = json.loads((workspace / 'sweep' / 'stitches.json').read_text())['stitches']
     assert [r['index'] for r in records] == [0, 2]
@@ -97,14 +85,14 @@ def test_sweep_tool_evaluates_stitches_with_coco_metric(workspace, trained, anch
     assert any(r['pareto'] for r in records)
 
 
-def test_det_inferencer_needs_only_the_trained_checkpoint(workspace, trained, anchor_options):
+def test_det_inferencer_needs_only_the_trained_checkpoint(workspace, trained):
     import torch
     from mmdet.apis import DetInferencer, inference_detector, init_detector
     from mmengine.config import Config
     cfg = Config.fromfile(CONFIG)
-    cfg.merge_from_dict(dict(o.split('=', 1) for o in anchor_options))
+    cfg.merge_from_dict(dict(o.split('=', 1) for o in trained.anchor_options))
     image = str(sorted((workspace / 'data/tiny/coco/val2017').glob('*.jpg'))[0])
-    weights = str(trained / f'iter_{ITERS}.pth')
+    weights = str(trained.work_dir / f'iter_{ITERS}.pth')
     by_api = inference_detector(init_detector(cfg, weights, device='cpu'), image).pred_instances
     inferencer = DetInferencer(model=cfg, weights=weights, device='cpu', show_progress=False)
     by_inferencer = inferencer(image, return_datasamples=True)['predictions'][0].pred_instances

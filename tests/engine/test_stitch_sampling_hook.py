@@ -205,3 +205,20 @@ def test_running_loss_per_flops_group_reaches_text_log_and_visualizer_backends(t
     events = EventAccumulator(str(next(Path(tmp_path).rglob('events.out.tfevents*')).parent))
     events.Reload()
     assert logged <= set(events.Tags()['scalars'])
+
+
+def test_hook_trains_stitches_named_by_route_or_official_id():
+    from types import SimpleNamespace
+
+    from toy import ToyImages
+
+    from snnet_mm.interop import official_ids
+    model = ToyStitchedClassifier()
+    stitches = model.backbone.stitches
+    official = official_ids(model.backbone.net.space.depths, stitches)
+    hook = StitchSamplingHook(stitches=[f'official:{official[5]}', stitches[7].route, 0], strategy='uniform',
+                              input_size=(32, 32), num_init_images=4)
+    runner = SimpleNamespace(model=model, seed=0, train_dataloader=torch.utils.data.DataLoader(
+        ToyImages(8), collate_fn=torch.utils.data.default_collate))
+    hook.before_train(runner)
+    assert sorted(i for group in hook.sampler.groups for i in group) == [0, 5, 7]

@@ -49,7 +49,7 @@ def test_explicit_stitch_set(tmp_path):
 
 
 def test_bad_stitch_set_names_the_field(tmp_path):
-    with pytest.raises(ValueError, match="stitches: expected 'all', 'anchors', comma-separated indices or a list"):
+    with pytest.raises(ValueError, match="stitches: 'some' is not a stitch index >= 0"):
         make_runner(tmp_path, stitches='some').train()
 
 

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -33,25 +34,37 @@ def run(cmd: list[str], cwd: Path, env: dict) -> str:
 
 
 @pytest.fixture(scope='module')
-def installed(tmp_path_factory) -> Path:
-    """The wheel built from a copy of the sources, installed with ``pip --target``."""
+def venv(tmp_path_factory) -> Path:
+    """A fresh virtual environment with the wheel built from a copy of the sources ``pip install``-ed.
+
+    The heavy dependencies (torch, mmcv, the OpenMMLab packages) are borrowed from the test
+    environment by a plain path line in a ``.pth`` file: ``.pth`` files inside that directory are not
+    processed, so the test environment's editable ``snnet_mm`` stays invisible.
+    """
     tmp = tmp_path_factory.mktemp('wheel')
     source = tmp / 'src'
     shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(*NOT_SOURCES))
-    pip = [sys.executable, '-m', 'pip', '--disable-pip-version-check']
     env = {**os.environ, 'PYTHONPATH': ''}
-    run([*pip, 'wheel', '-q', '--no-deps', '--no-build-isolation', '-w', tmp / 'dist', source], tmp, env)
+    pip = ['-m', 'pip', '--disable-pip-version-check']
+    run([sys.executable, *pip, 'wheel', '-q', '--no-deps', '--no-build-isolation', '-w', tmp / 'dist', source],
+        tmp, env)
     (wheel,) = (tmp / 'dist').glob('snnet_mm-*.whl')
-    run([*pip, 'install', '-q', '--no-deps', '--target', tmp / 'site', wheel], tmp, env)
-    return tmp / 'site'
+    run([sys.executable, '-m', 'venv', tmp / 'venv'], tmp, env)
+    python = tmp / 'venv' / 'bin' / 'python'
+    site = run([python, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], tmp, env).strip()
+    (Path(site) / 'borrowed_dependencies.pth').write_text(sysconfig.get_paths()['purelib'] + '\n')
+    run([python, *pip, 'install', '-q', '--no-deps', '--no-index', wheel], tmp, env)
+    return tmp / 'venv'
 
 
-def test_installed_snnet_trains_and_tests_a_user_config(installed, tmp_path):
-    env = {**os.environ, 'PYTHONPATH': str(installed), 'OMP_NUM_THREADS': '1'}
-    snnet = installed / 'bin' / 'snnet'
-    where = run([sys.executable, '-c', 'import snnet_mm; print(snnet_mm.__file__)'], tmp_path, env)
-    assert where.strip().splitlines()[-1].startswith(str(installed))
-    assert not (installed / 'snnet_mm' / '.mim' / 'configs').is_symlink()  # real copies in the wheel
+def test_installed_snnet_trains_and_tests_a_user_config(venv, tmp_path):
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    env.pop('PYTHONPATH', None)
+    snnet = venv / 'bin' / 'snnet'
+    where = run([venv / 'bin' / 'python', '-c', 'import snnet_mm; print(snnet_mm.__file__)'], tmp_path, env)
+    package = Path(where.strip().splitlines()[-1]).parent
+    assert package.is_relative_to(venv), package  # the installed copy, not the sources
+    assert not (package / '.mim' / 'configs').is_symlink()  # real copies in the wheel
     (tmp_path / 'my_config.py').write_text(USER_CONFIG)
     run([snnet, 'tiny-data', 'ade20k', 'tiny_ade'], tmp_path, env)
     run([snnet, 'train', 'mmseg', 'my_config.py', '--work-dir', 'wd'], tmp_path, env)

@@ -1,7 +1,6 @@
 """Segmentation through mmseg's own tools/train.py and tools/test.py with our configs."""
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -9,7 +8,8 @@ import pytest
 
 pytest.importorskip('mmseg')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from upstream import CONFIGS, export_stitch, metric, run, save_anchor_files, scalars, tool_path  # noqa: E402
+from upstream import (CONFIGS, TrainedRun, export_stitch, metric, run, scalars, tool_path,  # noqa: E402
+                      train_then_delete_anchors)
 
 from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
 
@@ -28,80 +28,65 @@ def workspace(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope='module')
-def anchor_options(workspace) -> list[str]:
-    """``--cfg-options`` naming anchor files; they exist for training only."""
-    return save_anchor_files(UPERNET, workspace / 'anchors')
-
-
-@pytest.fixture(scope='module')
-def trained_upernet(workspace, anchor_options) -> Path:
+def upernet(workspace) -> TrainedRun:
     """Trained from anchor files, which are then deleted: everything after needs only the checkpoint."""
-    run([tool_path('mmseg', 'train'), UPERNET, '--work-dir', 'upernet', '--cfg-options', *anchor_options],
-        workspace)
-    shutil.rmtree(workspace / 'anchors')
-    return workspace / 'upernet'
+    return train_then_delete_anchors('mmseg', UPERNET, workspace, 'upernet')
 
 
-def test_train_logs_stitches_lowers_loss_and_checkpoints(trained_upernet):
-    records = [r for r in scalars(trained_upernet) if 'loss' in r]
+def test_train_logs_stitches_lowers_loss_and_checkpoints(upernet):
+    records = [r for r in scalars(upernet.work_dir) if 'loss' in r]
     assert records[-1]['loss'] < records[0]['loss'] - 0.3
     assert {'stitch', 'stitch_gflops'} <= set(records[0])
     assert len({r['stitch'] for r in records}) > 1
-    assert (trained_upernet / 'iter_40.pth').exists()
-    final = [r for r in scalars(trained_upernet) if 'mIoU' in r][-1]
+    assert (upernet.work_dir / 'iter_40.pth').exists()
+    final = [r for r in scalars(upernet.work_dir) if 'mIoU' in r][-1]
     assert {'stitch0/mIoU', 'stitch1/mIoU', 'mIoU'} <= set(final)
-    log = next(trained_upernet.glob('*/*.log')).read_text()
+    log = next(upernet.work_dir.glob('*/*.log')).read_text()
     assert "anchors[0].checkpoint: loaded " in log and "anchors[1].checkpoint: loaded " in log
 
 
 @pytest.fixture(scope='module')
-def tested(workspace, trained_upernet, anchor_options) -> dict[int, float]:
+def tested(upernet) -> dict[int, float]:
     """mIoU of stitches 0 and 2 by mmseg's test.py, with the anchor files deleted."""
-    assert not (workspace / 'anchors').exists()  # the config still names the deleted anchor files
-    results = {}
-    for stitch in (0, 2):
-        out = run([tool_path('mmseg', 'test'), UPERNET, trained_upernet / 'iter_40.pth', '--work-dir',
-                   f'test{stitch}', '--cfg-options', f'model.backbone.stitch={stitch}', *anchor_options], workspace)
-        results[stitch] = metric(out, 'mIoU')
-    return results
+    return {stitch: metric(upernet.test_output('iter_40.pth', stitch), 'mIoU') for stitch in (0, 2)}
 
 
-def test_test_tool_needs_only_the_trained_checkpoint(trained_upernet, tested):
+def test_test_tool_needs_only_the_trained_checkpoint(upernet, tested):
     results = tested
     # Equal to what validation measured with the anchor files present, at the end of training.
-    final = [r for r in scalars(trained_upernet) if 'mIoU' in r][-1]
+    final = [r for r in scalars(upernet.work_dir) if 'mIoU' in r][-1]
     assert results[0] == pytest.approx(final['stitch0/mIoU'], abs=0.01)
     assert all(0 < v <= 100 for v in results.values())
 
 
-def test_exported_stitch_runs_in_the_test_tool_with_the_same_miou(workspace, trained_upernet, tested):
-    config, checkpoint = export_stitch(UPERNET, trained_upernet / 'iter_40.pth', 'S[0:1] -> L[2:4]', 'export2',
+def test_exported_stitch_runs_in_the_test_tool_with_the_same_miou(workspace, upernet, tested):
+    config, checkpoint = export_stitch(UPERNET, upernet.work_dir / 'iter_40.pth', 'S[0:1] -> L[2:4]', 'export2',
                                        workspace)
     out = run([tool_path('mmseg', 'test'), config, checkpoint, '--work-dir', 'export2_test'], workspace)
     assert metric(out, 'mIoU') == pytest.approx(tested[2], abs=0.01)
 
 
-def test_mmseg_inference_apis_need_only_the_trained_checkpoint(workspace, trained_upernet, anchor_options):
+def test_mmseg_inference_apis_need_only_the_trained_checkpoint(workspace, upernet):
     import numpy as np
     from mmengine.config import Config
     from mmseg.apis import MMSegInferencer, inference_model, init_model
     cfg = Config.fromfile(UPERNET)
-    cfg.merge_from_dict(dict(o.split('=', 1) for o in anchor_options))
+    cfg.merge_from_dict(dict(o.split('=', 1) for o in upernet.anchor_options))
     image = str(next((workspace / 'data/tiny/ade20k/images/validation').glob('*.jpg')))
-    model = init_model(cfg, str(trained_upernet / 'iter_40.pth'), device='cpu')
+    model = init_model(cfg, str(upernet.work_dir / 'iter_40.pth'), device='cpu')
     by_api = inference_model(model, image).pred_sem_seg.data.squeeze(0).numpy()
-    inferencer = MMSegInferencer(model=cfg, weights=str(trained_upernet / 'iter_40.pth'), device='cpu')
+    inferencer = MMSegInferencer(model=cfg, weights=str(upernet.work_dir / 'iter_40.pth'), device='cpu')
     by_inferencer = inferencer(image, return_datasamples=True).pred_sem_seg.data.squeeze(0).numpy()
     assert by_api.shape == by_inferencer.shape and by_api.ndim == 2
     np.testing.assert_array_equal(by_api, by_inferencer)
 
 
-def test_resume_continues_training(workspace, trained_upernet):
+def test_resume_continues_training(workspace, upernet):
     out = run([tool_path('mmseg', 'train'), UPERNET, '--work-dir', 'upernet', '--resume',
                '--cfg-options', 'train_cfg.max_iters=45', 'train_cfg.val_interval=1000'], workspace)
     assert 'resumed epoch: 0, iter: 40' in out
     assert 'stitching layers already initialised (loaded), kept' in out
-    assert (trained_upernet / 'iter_45.pth').exists()
+    assert (upernet.work_dir / 'iter_45.pth').exists()
 
 
 @pytest.mark.parametrize('config', ['setr-naive_snnetv2_tiny_ade20k-64x64.py',

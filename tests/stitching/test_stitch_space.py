@@ -175,16 +175,19 @@ def test_v1_equal_depth_window_positions_are_neighbouring_blocks():
 
 
 @pytest.mark.parametrize('spec, expected', [('all', list(range(4))), ('anchors', [0, 1]), ('3,1', [3, 1]),
-                                            ([2], [2])])
+                                            ([2], [2]), ('1, S[0:1] -> L[2:4]', [1, 2]),
+                                            (['L[0:2] -> S[1:2]', 0], [3, 0])])
 def test_parse_stitch_set(spec, expected):
-    from snnet_mm.stitching.stitch import parse_stitch_set
+    from snnet_mm.stitching.selection import parse_stitch_set
     assert parse_stitch_set(spec, enumerate_stitches([2, 4]).stitches) == expected
 
 
 @pytest.mark.parametrize('spec, match', [('some', "stitches: expected 'all', 'anchors' or comma-separated"),
                                          ('0,9', r'stitches: stitch index 9 out of range \[0, 4\)'),
-                                         ([True], 'stitches: stitch index True'), ([], 'stitches: no stitch selected')])
+                                         ([True], 'stitches: expected a stitch index, a route'),
+                                         ('S[0:1] -> L[1:4]', "stitches: route 'S\\[0:1\\] -> L\\[1:4\\]' is not in"),
+                                         ([], 'stitches: no stitch selected')])
 def test_parse_stitch_set_errors_name_the_field(spec, match):
-    from snnet_mm.stitching.stitch import parse_stitch_set
+    from snnet_mm.stitching.selection import parse_stitch_set
     with pytest.raises(ValueError, match=match):
         parse_stitch_set(spec, enumerate_stitches([2, 4]).stitches)
