@@ -189,6 +189,8 @@ def build_meta_model(cfg: Any) -> nn.Module:
     model_cfg = cfg.model.copy()
     backbone = model_cfg.backbone
     backbone.anchors = [a if isinstance(a, str) else {**a, 'checkpoint': None} for a in backbone.anchors]
+    if isinstance(model_cfg.get('teacher'), dict):  # a distillation teacher: not run at test time
+        model_cfg.teacher = {**model_cfg.teacher, 'checkpoint': None, 'pretrained': False}
     with torch.device('meta'):
         return registry.build(model_cfg).eval()
 

@@ -27,6 +27,8 @@ def load_config(path: Path, **options) -> Config:
     cfg.merge_from_dict(options)
     for anchor in cfg.model.backbone.anchors:
         anchor.checkpoint = None
+    if 'teacher' in cfg.model:
+        cfg.model.teacher.update(checkpoint=None, pretrained=False)
     if 'rpn_head' in cfg.model:
         # fvcore runs the real RPN: without NMS suppression it keeps the full proposal budget
         # (test_cfg.rpn.max_per_img), which is what model_costs counts.
@@ -156,6 +158,15 @@ def test_meta_model_and_default_input_sizes():
         'families/detection/mask-rcnn_snnet-v1_swin-t-s_fpn_1x_coco.py': (800, 1344)}.items()
     model = build_meta_model(Config.fromfile(CONFIGS / 'depth' / 'dpt_snnetv2_tiny_nyu-64x64.py'))
     assert all(p.device.type == 'meta' for p in model.parameters())
+
+
+def test_distilled_classifier_is_counted_without_its_teacher():
+    """The teacher is neither loaded (no download) nor counted: it runs in the loss only."""
+    model = build_meta_model(Config.fromfile(CONFIGS / 'classification' / 'snnet-v1_deit-ti-s-b_8xb128_in1k.py'))
+    assert sum(p.numel() for p in model.teacher.parameters()) > 0
+    costs = model_costs(model, 224)
+    backbone = model.backbone.stitch_costs(224)
+    assert [(c.flops, c.params) for c in costs] == [(b.flops, b.params) for b in backbone]
 
 
 @pytest.mark.parametrize('bad', [0, (64,), (64, -1), '64', None])
