@@ -1,13 +1,18 @@
 """Evaluate every stitch of a trained model: metric, FLOPs, params, latency, Pareto front, plot.
 
     python tools/test_stitches.py CONFIG CHECKPOINT [--stitches all | anchors | 0,5,17]
-        [--work-dir DIR] [--latency-iters N] [--resume] [--metric NAME] [--compare PUBLISHED.json]
-        [--quiet] [--cfg-options ...]
+        [--work-dir DIR] [--mode one-pass | per-stitch] [--max-branches N] [--latency-iters N] [--resume]
+        [--metric NAME] [--compare PUBLISHED.json] [--quiet] [--cfg-options ...]
     torchrun --nproc_per_node 8 tools/test_stitches.py CONFIG CHECKPOINT --launcher pytorch
 
-The config's own test loop and evaluator run once per stitch (mIoU for mmseg, bbox/segm mAP for
-mmdet, top-1/top-5 for mmpretrain, RMSE/abs_rel/delta1 for depth). Each finished stitch is
-appended to WORK_DIR/sweep_results.jsonl; a killed sweep continues with --resume, which refuses
+The config's own model and evaluator score every stitch (mIoU for mmseg, bbox/segm mAP for
+mmdet, top-1/top-5 for mmpretrain, RMSE/abs_rel/delta1 for depth). --mode one-pass (default)
+evaluates groups of up to --max-branches stitches (route neighbours) in one pass over the test
+data: each batch is preprocessed once, the backbone runs once per input as a prefix tree of the
+group's routes, then each stitch's neck/head and its own copy of the evaluator; metrics equal
+--mode per-stitch, which runs the test loop once per stitch. Records are appended to
+WORK_DIR/sweep_results.jsonl per finished group (per stitch with --mode per-stitch), so a kill
+loses at most the group it was in; a killed sweep continues with --resume, which refuses
 results of another checkpoint or other test settings. At the end WORK_DIR holds stitches.csv,
 stitches.json (with a "pareto" flag) and pareto.png for every stitch in the results file. The
 work dir is locked (WORK_DIR/sweep.lock) while a sweep runs in it. Stitches can be named by
@@ -31,7 +36,8 @@ from mmengine.runner import Runner
 from snnet_mm.evaluation.compare import plot_comparison, read_published
 from snnet_mm.evaluation.lock import WorkDirLock
 from snnet_mm.evaluation.reporting import publish, sweep_progress
-from snnet_mm.evaluation.sweep import StitchSweep, check_iterations, save_results
+from snnet_mm.evaluation.sweep import (DEFAULT_MAX_BRANCHES, MODES, StitchSweep, check_grouping, check_iterations,
+                                       save_results)
 from snnet_mm.stitching.selection import parse_stitch_set
 
 
@@ -42,7 +48,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--stitches', default='all',
                         help="'all', 'anchors' or comma-separated indices, routes or official ids (official:29)")
     parser.add_argument('--work-dir', default='work_dirs/stitch_sweep')
-    parser.add_argument('--latency-iters', type=int, default=10, help='timed passes per stitch (0: skip)')
+    parser.add_argument('--mode', choices=MODES, default='one-pass',
+                        help='one-pass: groups of stitches share each pass over the data (default); '
+                             'per-stitch: the test loop once per stitch')
+    parser.add_argument('--max-branches', type=int, default=DEFAULT_MAX_BRANCHES,
+                        help='one-pass: most stitches per group (memory, and the unit a killed sweep redoes)')
+    parser.add_argument('--latency-iters', type=int, default=10,
+                        help='timed passes per stitch, each stitch alone (0: skip)')
     parser.add_argument('--warmup-iters', type=int, default=2)
     parser.add_argument('--resume', action='store_true', help='keep the stitches already in the results file')
     parser.add_argument('--metric', help='metric for the Pareto front (default: the primary one)')
@@ -60,6 +72,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     """Run the sweep; returns every stitch of the results file (with its ``pareto`` flag)."""
     args = parse_args(argv)
     check_iterations(latency_iters=args.latency_iters, warmup_iters=args.warmup_iters)
+    check_grouping(args.mode, args.max_branches)
     published = read_published(args.compare) if args.compare else None  # fail before the sweep, not after
     # Only the main process locks; the lock is taken before the runner creates its log directory.
     with WorkDirLock(args.work_dir) if _launcher_rank(args.launcher) == 0 else contextlib.nullcontext():
@@ -82,7 +95,8 @@ def _sweep(args: argparse.Namespace, published) -> list[dict]:
     cfg.resume = False
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     logger = MMLogger.get_current_instance()
-    sweep = StitchSweep(runner, args.work_dir, latency_iters=args.latency_iters, warmup_iters=args.warmup_iters)
+    sweep = StitchSweep(runner, args.work_dir, latency_iters=args.latency_iters, warmup_iters=args.warmup_iters,
+                        mode=args.mode, max_branches=args.max_branches)
     stitches = parse_stitch_set(args.stitches, sweep.backbone.stitches, '--stitches')
     progress = sweep_progress(len(stitches), logger=logger, metric=args.metric, quiet=args.quiet)
     records = sweep.run(stitches, resume=args.resume, progress=progress)

@@ -1,8 +1,13 @@
 """Evaluate every stitch of a trained model through the config's own test loop.
 
-The runner, its model, test dataloader and evaluator are built once; per stitch the sweep sets
-the stitch, runs the test loop (whatever metrics the evaluator reports), and records FLOPs and
-params at the test input size and the median latency per image.
+The runner, its model, test dataloader and evaluator are built once. In ``'one-pass'`` mode
+(default) stitches are evaluated in groups of at most ``max_branches`` (neighbours in route
+order, so they share long prefixes): one pass over the test data per group, the data
+preprocessed once per batch and the backbone run as a prefix tree (``one_pass.py``), each
+stitch with its own copy of the evaluator. In ``'per-stitch'`` mode the test loop runs once
+per stitch. Either way each record has the metrics, FLOPs and params at the test input size,
+the median latency per image of the stitch timed alone, and the wall time of the pass that
+evaluated it (``pass_wall_s``, shared by ``pass_stitches`` stitches).
 """
 from __future__ import annotations
 
@@ -23,12 +28,15 @@ from ..interop.stitch_ids import official_ids
 from .fingerprint import difference, sweep_fingerprint
 from .lock import WorkDirLock
 from .model_flops import ModelCost, model_costs
+from .one_pass import run_group, supports_one_pass
 from .pareto import pareto_front, resolve_metric
 from .plot import plot_front
 from .reporting import tables_to_file
 from .results import HEADER_KEY, append_record, read_records, read_results, repair, start_results, write_tables
 
 RESULTS_FILE = 'sweep_results.jsonl'
+MODES = ('one-pass', 'per-stitch')
+DEFAULT_MAX_BRANCHES = 32
 
 
 def check_iterations(**counts: int) -> None:
@@ -36,6 +44,14 @@ def check_iterations(**counts: int) -> None:
     for name, value in counts.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f'{name}: expected an int >= 0, got {value!r}')
+
+
+def check_grouping(mode: str, max_branches: int) -> None:
+    """``mode`` is one of ``MODES`` and ``max_branches`` an int >= 1, else a ValueError naming it."""
+    if mode not in MODES:
+        raise ValueError(f'mode: expected one of {MODES}, got {mode!r}')
+    if isinstance(max_branches, bool) or not isinstance(max_branches, int) or max_branches < 1:
+        raise ValueError(f'max_branches: expected an int >= 1, got {max_branches!r}')
 
 
 class StitchSweep:
@@ -46,10 +62,16 @@ class StitchSweep:
         work_dir: Where ``sweep_results.jsonl`` and the final tables go.
         latency_iters: Timed forward passes per stitch (0 skips latency).
         warmup_iters: Untimed passes before timing.
+        mode: ``'one-pass'`` (a group of stitches per pass over the data) or ``'per-stitch'``.
+        max_branches: One-pass mode: most stitches per group (memory: one evaluator copy and
+            one backbone output per window of a batch per stitch of the group). A group is also
+            the unit of resume: its records are appended when the whole group has finished.
     """
 
-    def __init__(self, runner, work_dir: str | Path, *, latency_iters: int = 10, warmup_iters: int = 2) -> None:
+    def __init__(self, runner, work_dir: str | Path, *, latency_iters: int = 10, warmup_iters: int = 2,
+                 mode: str = 'one-pass', max_branches: int = DEFAULT_MAX_BRANCHES) -> None:
         check_iterations(latency_iters=latency_iters, warmup_iters=warmup_iters)
+        check_grouping(mode, max_branches)
         self.runner = runner
         self.work_dir = Path(work_dir)
         self.results_path = self.work_dir / RESULTS_FILE
@@ -67,6 +89,11 @@ class StitchSweep:
         self._official_ids = official_ids(self.backbone.net.space.depths, self.backbone.stitches)
         self._fingerprint: dict[str, Any] | None = None
         self.evaluated: list[int] = []  # stitches evaluated (not resumed) by this object's runs
+        self.mode, self.max_branches = mode, max_branches
+        if mode == 'one-pass' and not supports_one_pass(self.model):
+            self.logger.warning(f'{type(self._module()).__name__} overrides test_step (test-time augmentation?); '
+                                'evaluating stitch by stitch (--mode per-stitch)')
+            self.mode = 'per-stitch'
 
     # -------------------------------------------------------------- costs
     def _module(self):
@@ -116,44 +143,77 @@ class StitchSweep:
     def evaluate(self, index: int) -> dict[str, Any]:
         """Set stitch ``index``, run the test loop, return its record."""
         self.backbone.set_stitch(index)
+        start = time.perf_counter()
         with tables_to_file(self.work_dir / 'per_class' / f'stitch_{index}.txt', self.logger):
             metrics = self.runner.test_loop.run()
+        return self._record(index, metrics, time.perf_counter() - start, 1)
+
+    def evaluate_group(self, indices: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Evaluate ``indices`` in one pass over the test data; their records by index."""
+        result = run_group(self.runner, self.backbone, indices, self.work_dir / 'per_class')
+        self.logger.info(f'one pass over {result.batches} batches for stitches {list(indices)}: {result.wall_s:.1f} s; '
+                         f'backbone prefix tree ran {result.tree_runs} times, {result.alone_runs} backbone calls ran '
+                         'a stitch alone')
+        return {i: self._record(i, result.metrics[i], result.wall_s, len(indices)) for i in indices}
+
+    def _record(self, index: int, metrics: dict[str, Any], pass_wall_s: float, pass_stitches: int) -> dict[str, Any]:
+        self.backbone.set_stitch(index)
         cost = self._costs[index]
         stitch = self.backbone.stitches[index]
         record = dict(index=index, official_id=self._official_ids[index], route=stitch.route, kind=stitch.kind,
                       flops=cost.flops, backbone_flops=cost.backbone_flops, params=cost.params,
-                      latency_ms=self._latency_ms())
+                      latency_ms=self._latency_ms(), pass_wall_s=round(pass_wall_s, 3), pass_stitches=pass_stitches)
         record.update({k: f for k, v in metrics.items() if (f := _as_float(v)) is not None})
         return record
 
+    def _units(self, todo: Sequence[int]) -> list[list[int]]:
+        """Stitches evaluated (and appended to the results file) together."""
+        if self.mode == 'per-stitch':
+            return [[i] for i in todo]
+        from ..stitching.prefix_tree import split_by_prefix
+        return split_by_prefix(self.backbone.net, todo, self.max_branches)
+
     def run(self, stitches: Sequence[int], *, resume: bool = False,
             progress: Callable[[int, int, dict], None] | None = None) -> list[dict[str, Any]]:
-        """Evaluate ``stitches`` in order, appending each record to the results file.
+        """Evaluate ``stitches``, appending records to the results file as each unit finishes.
 
-        With ``resume`` the stitches already in the results file are kept and skipped; without
-        it an existing results file is an error (nothing is overwritten), and so is resuming
+        A unit is one stitch (``'per-stitch'``) or one group (``'one-pass'``): a killed sweep
+        loses at most the unit it was in. ``progress`` is called for every stitch, resumed ones
+        first, then per finished unit in the order of ``stitches``. With ``resume`` the stitches
+        already in the results file are kept and skipped; without it an existing results file is an error (nothing is overwritten), and so is resuming
         results whose fingerprint (checkpoint content, test settings, input size, versions)
         differs. The work dir is locked for the duration of the sweep.
         """
         lock = WorkDirLock(self.work_dir) if is_main_process() else contextlib.nullcontext()
         with lock:
             done = _shared(lambda: self._prepare(resume))
-            records = []
+            stitches = list(dict.fromkeys(stitches))
+            position = {index: k for k, index in enumerate(stitches)}
+            todo = [i for i in stitches if i not in done]
+            reported = [i for i in stitches if i in done]
             previous = self.backbone.current_stitch
             try:
-                for k, index in enumerate(stitches, start=1):
-                    if index not in done:
-                        done[index] = self.evaluate(index)
+                self._report(reported, done, len(stitches), progress)
+                for unit in self._units(todo):
+                    new = self.evaluate_group(unit) if self.mode == 'one-pass' else {unit[0]: self.evaluate(unit[0])}
+                    unit = sorted(unit, key=position.get)
+                    for index in unit:
+                        done[index] = new[index]
                         self.evaluated.append(index)
                         if is_main_process():
                             append_record(self.results_path, done[index])
-                    records.append(done[index])
-                    if progress is not None and get_rank() == 0:
-                        progress(k, len(stitches), done[index])
+                    reported += unit
+                    self._report(reported, done, len(stitches), progress, start=len(reported) - len(unit))
             finally:
                 self.backbone.set_stitch(previous)
         self.runner.call_hook('after_run')
-        return records
+        return [done[i] for i in stitches]
+
+    @staticmethod
+    def _report(reported: list[int], done: dict, total: int, progress, start: int = 0) -> None:
+        if progress is not None and get_rank() == 0:
+            for k in range(start, len(reported)):
+                progress(k + 1, total, done[reported[k]])
 
     @property
     def fingerprint(self) -> dict[str, Any]:

@@ -92,6 +92,8 @@ class SNNetv2(BaseModule):
             self.default_stitch = resolve_stitch(stitch, self.net.stitches, pick_budget=self._pick_budget)
             self._log_choice(stitch)
         self.net.set_stitch(self.default_stitch)
+        # A one-pass sweep installs a SharedBackbonePass here (evaluation/one_pass.py).
+        self.shared_pass = None
 
     def init_weights(self) -> None:
         """Load the anchors' checkpoints, then apply ``init_cfg`` (e.g. a trained backbone)."""
@@ -179,5 +181,5 @@ class SNNetv2(BaseModule):
 
     def forward(self, x: torch.Tensor) -> tuple[Any, ...]:
         """Dense outputs of the current stitch as a tuple, or ``(logits,)``."""
-        out = self.net(x)
+        out = self.net(x) if self.shared_pass is None else self.shared_pass(self.net, x)
         return tuple(out) if isinstance(out, list) else (out,)

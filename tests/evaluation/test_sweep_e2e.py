@@ -89,7 +89,8 @@ def test_killed_sweep_resumes_without_recomputing(checkpoint, monkeypatch):
         evaluated.append(index)
         return original(self, index)
 
-    argv = [str(CONFIG), str(checkpoint), '--stitches', '1,0,3', '--work-dir', 'killed', '--latency-iters', '0']
+    argv = [str(CONFIG), str(checkpoint), '--stitches', '1,0,3', '--work-dir', 'killed', '--latency-iters', '0',
+            '--mode', 'per-stitch']  # one stitch per unit (one-pass groups: tests/evaluation/test_one_pass.py)
     monkeypatch.setattr(StitchSweep, 'evaluate', failing_after_first)
     with pytest.raises(RuntimeError, match='simulated failure'):
         tool.main(argv)

@@ -18,8 +18,7 @@ import pytest
 pytest.importorskip('mmengine')
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tools_loader import load_tool  # noqa: E402
-from toy_sweep import argv, write_checkpoint, write_config  # noqa: E402
+from toy_sweep import sweep, toy_workspace, write_checkpoint  # noqa: E402
 
 from snnet_mm.evaluation import results as results_module  # noqa: E402
 from snnet_mm.evaluation.fingerprint import difference  # noqa: E402
@@ -30,23 +29,24 @@ from snnet_mm.evaluation.sweep import StitchSweep  # noqa: E402
 
 @pytest.fixture
 def setup(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    return write_config(tmp_path), write_checkpoint(tmp_path / 'model.pth')
-
-
-def sweep(*args, **kwargs) -> list[dict]:
-    return load_tool('test_stitches').main(argv(*args, **kwargs))
+    return toy_workspace(tmp_path, monkeypatch)
 
 
 def evaluated_by(monkeypatch) -> list[int]:
+    """Stitches the sweep evaluates, in either mode (per stitch, or groups in one pass)."""
     calls = []
-    original = StitchSweep.evaluate
+    original, original_group = StitchSweep.evaluate, StitchSweep.evaluate_group
 
     def recording(self, index):
         calls.append(index)
         return original(self, index)
 
+    def recording_group(self, indices):
+        calls.extend(indices)
+        return original_group(self, indices)
+
     monkeypatch.setattr(StitchSweep, 'evaluate', recording)
+    monkeypatch.setattr(StitchSweep, 'evaluate_group', recording_group)
     return calls
 
 

@@ -43,3 +43,16 @@ def argv(config: Path, checkpoint: Path | str, work_dir: Path | str, *extra: str
     """tools/test_stitches.py arguments (no latency timing, a fresh experiment name per run)."""
     return [str(config), str(checkpoint), '--work-dir', str(work_dir), '--latency-iters', '0', *extra,
             '--cfg-options', f'experiment_name={uuid.uuid4().hex}', *cfg_options]
+
+
+def sweep(*args, **kwargs) -> list[dict]:
+    """tools/test_stitches.py run in-process with ``argv(*args, **kwargs)``; its records."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tools_loader import load_tool
+    return load_tool('test_stitches').main(argv(*args, **kwargs))
+
+
+def toy_workspace(tmp_path: Path, monkeypatch) -> tuple[Path, Path]:
+    """Work in ``tmp_path`` with the toy sweep config and a checkpoint; returns both paths."""
+    monkeypatch.chdir(tmp_path)
+    return write_config(tmp_path), write_checkpoint(tmp_path / 'model.pth')
