@@ -33,7 +33,7 @@ UPERNET = ROOT / 'configs/segmentation/upernet_snnetv2_deit3-s-l_8xb2-160k_ade20
 
 def pick(net, spec: str) -> list[int]:
     from snnet_mm.stitching.prefix_tree import split_by_prefix
-    from snnet_mm.stitching.stitch import parse_stitch_set
+    from snnet_mm.stitching.selection import parse_stitch_set
     if spec.startswith('first:'):
         return split_by_prefix(net, range(net.num_stitches), int(spec[len('first:'):]))[0]
     return parse_stitch_set(spec, net.stitches, '--stitches')
