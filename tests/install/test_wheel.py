@@ -1,6 +1,7 @@
 """A non-editable install (built wheel) trains and tests a user config from an empty directory."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+import torch
 
 from upstream import metric
 
@@ -21,7 +23,9 @@ train_dataloader = dict(dataset=dict(data_root=data_root))
 val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
 train_cfg = dict(max_iters=4, val_interval=4)
-default_hooks = dict(checkpoint=dict(interval=4))
+default_hooks = dict(checkpoint=dict(interval=4), logger=dict(interval=2))
+optim_wrapper = dict(constructor='LayerDecayOptimWrapperConstructor',
+                     paramwise_cfg=dict(layer_decay_rate=0.8))
 """
 
 
@@ -74,3 +78,16 @@ def test_installed_snnet_trains_and_tests_a_user_config(venv, tmp_path):
     assert metric(output, 'mIoU') >= 0
     assert "snnet_mm is not installed" not in output and 'Failed to search registry' not in output
     assert 'usage: snnet flops' in run([snnet, 'flops', '--help'], tmp_path, env)
+    # Layer decay (one line in the user config) and the per-group running loss.
+    state = torch.load(tmp_path / 'wd' / 'iter_4.pth', map_location='cpu', weights_only=False)
+    assert len({group['lr'] for group in state['optimizer']['param_groups']}) > 2
+    logged = [json.loads(line) for line in next((tmp_path / 'wd').glob('*/vis_data/scalars.json')).open()]
+    assert any(key.startswith('loss/group_') for record in logged for key in record)
+    # The installed sweep and FLOPs commands.
+    run([snnet, 'sweep', 'my_config.py', 'wd/iter_4.pth', '--stitches', '0,2', '--work-dir', 'sweep',
+         '--latency-iters', '0', '--quiet'], tmp_path, env)
+    records = json.loads((tmp_path / 'sweep' / 'stitches.json').read_text())['stitches']
+    assert [r['index'] for r in records] == [0, 2] and (tmp_path / 'sweep' / 'per_class' / 'stitch_2.txt').is_file()
+    run([snnet, 'flops', 'my_config.py', '--quiet', '--out', 'flops.json'], tmp_path, env)
+    rows = json.loads((tmp_path / 'flops.json').read_text())['stitches']
+    assert len(rows) > 2 and all(r['flops'] > r['backbone_flops'] > 0 for r in rows)
