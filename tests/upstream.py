@@ -16,7 +16,7 @@ CONFIGS = ROOT / 'configs'
 
 
 def build_config_model(path: Path, scope: str):
-    """A config (anchor checkpoints removed: the weight files are the user's) and its model built
+    """A config (anchor and teacher checkpoints removed: the weight files are the user's) and its model built
     on the meta device in the ``scope`` package's registry (``'mmseg'``, ``'mmdet'``, ...)."""
     import torch
     from mmengine.config import Config
@@ -25,6 +25,8 @@ def build_config_model(path: Path, scope: str):
     cfg = Config.fromfile(path)
     for anchor in cfg.model.backbone.anchors:
         anchor.checkpoint = None
+    if 'teacher' in cfg.model:  # a random teacher: no download, no weight file
+        cfg.model.teacher = dict(cfg.model.teacher, checkpoint=None, pretrained=False)
     with torch.device('meta'):
         return cfg, registry.build(cfg.model)
 

@@ -67,8 +67,7 @@ def exported_config(cfg: Config, route: str) -> Config:
 
 def check_equal(stitched: SNNetv2, exported: torch.nn.Module, index: int) -> float:
     """Largest output difference between the stitched backbone at ``index`` and the export."""
-    model = stitched.net.anchors[0].model
-    x = torch.randn(2, 3, *model.patch_embed.img_size)
+    x = torch.randn(2, 3, *stitched.net.input_size)
     stitched.set_stitch(index)
     with torch.no_grad():
         outs = [stitched.eval()(x), exported.eval()(x)]
@@ -99,7 +98,7 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     state.update({f'backbone.stitch.{k}': v for k, v in stitched.export_stitch(index).state_dict().items()})
     new_model.load_state_dict(state, strict=True)
 
-    hw = tuple(stitched.net.anchors[0].model.patch_embed.img_size)
+    hw = stitched.net.input_size
     params = sum(p.numel() for p in new_model.backbone.parameters())
     expected = stitched.stitch_costs(hw)[index].params
     if params != expected:

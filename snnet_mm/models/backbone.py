@@ -49,8 +49,8 @@ class SNNetv2(BaseModule):
             within G whole-model GFLOPs of a sweep's ``stitches.json`` when ``results`` is
             given, else the most expensive stitch within G backbone GFLOPs at ``input_size``
             (default: the anchors' ``img_size``). ``None`` selects the most expensive anchor.
-        mode: ``'v2'`` (two-way SN-Netv2 stitching) or ``'v1'`` (SN-Net, small-to-large; the
-            mode of Swin and ResNet anchors).
+        mode: ``'v2'`` (two-way SN-Netv2 stitching; for Swin and ResNet anchors inside a stage,
+            our extension) or ``'v1'`` (SN-Net, small-to-large; the official Swin/ResNet space).
         stages: Swin / ResNet: stages a stitch may stay in (default: the official ones).
         kinds: Stitch kinds included in the trained space.
         selected: Optional explicit list of stitch indices to keep.
@@ -104,7 +104,7 @@ class SNNetv2(BaseModule):
         super().init_weights()
 
     def _input_size(self, budget: Mapping[str, Any] | None = None) -> tuple[int, int]:
-        size = (budget or {}).get('input_size') or self.net.anchors[0].model.patch_embed.img_size
+        size = (budget or {}).get('input_size') or self.net.input_size
         return (size, size) if isinstance(size, int) else tuple(size)
 
     def _pick_budget(self, budget: Mapping[str, Any]) -> int:

@@ -25,7 +25,8 @@ class AnchorSpec:
         checkpoint: Optional weights: a local timm state dict (``.pth``/``.bin``/``.safetensors``),
             a URI, ``'timm'`` or ``'timm:<tag>'`` (see ``checkpoint.py``); loaded by
             ``StitchedNetwork.load_anchor_weights``, not at construction.
-        img_size: Optional input size override (position embeddings are resampled on load).
+        img_size: Optional input size: patch-embedding models are built for it (position embeddings
+            resampled on load); for convolutional ones it is the size FLOPs and budgets are counted at.
         drop_path_rate: Stochastic depth rate of the anchor.
         model_kwargs: Extra keyword arguments for ``timm.create_model`` (e.g. ``embed_dim``,
             ``depth``, ``num_heads`` for tiny test anchors, ``num_classes``).
@@ -76,15 +77,18 @@ def build_anchor(spec: AnchorSpec, field_name: str, dynamic_img_size: bool) -> F
     if not timm.is_model(spec.name):
         raise ValueError(f'{field_name}.name: unknown timm model {spec.name!r}')
     kwargs = dict(spec.model_kwargs)
-    if spec.img_size is not None:
-        kwargs['img_size'] = _to_tuple(spec.img_size)
     with torch.device('meta'):  # cheap probe: which family, hence which size-related kwargs
         probe = timm.create_model(spec.name, pretrained=False, **kwargs)
     adapter = adapter_for(probe, f'{field_name}.name ({spec.name!r})')
+    size = None if spec.img_size is None else _to_tuple(spec.img_size)
+    if size is not None and adapter.takes_img_size:
+        kwargs['img_size'] = size
     if dynamic_img_size:
         kwargs.update(adapter.dynamic_kwargs())
-    model = timm.create_model(spec.name, pretrained=False, drop_path_rate=spec.drop_path_rate, **kwargs)
-    return adapter(model)
+    anchor = adapter(timm.create_model(spec.name, pretrained=False, drop_path_rate=spec.drop_path_rate, **kwargs))
+    if size is not None and not adapter.takes_img_size:
+        anchor.configured_size = size  # a convolutional model takes any size: the config names its own
+    return anchor
 
 
 def build_timm_vit(spec: AnchorSpec, field_name: str, dynamic_img_size: bool) -> nn.Module:

@@ -49,8 +49,9 @@ class StitchedNetwork(nn.Module):
 
     Args:
         anchors: Anchor specs (``AnchorSpec``, timm names or dicts); sorted by parameter count.
-        mode: ``'v2'`` (two-way SN-Netv2 space, plain ViTs) or ``'v1'`` (SN-Net,
-            small-to-large only; the only mode for multi-stage anchors).
+        mode: ``'v2'`` (two-way SN-Netv2 space; multi-stage anchors: v1's stitches plus their
+            large-to-small reverses that keep the stage's resolution, our extension) or ``'v1'``
+            (SN-Net, small-to-large only).
         kinds: Stitch kinds to include (subset of ``('anchor', 'SL', 'LS', 'SLS', 'LSL')``).
         selected: Optional explicit list of stitch indices (into the space given by ``kinds``).
         out_indices: Plain ViTs: block indices of the most expensive anchor at which dense
@@ -167,6 +168,12 @@ class StitchedNetwork(nn.Module):
                     anchor.model, spec.checkpoint, f'{name}.checkpoint',
                     overlay=spec.model_kwargs.get('pretrained_cfg_overlay'), loader=loader))
         return reports
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        """Default (H, W) for FLOPs, budgets and export checks: the first anchor built or configured
+        for a size (``img_size``), else timm's pretrained input size of the first anchor."""
+        return next((a.built_size for a in self.anchors if a.built_size is not None), self.anchors[0].input_size)
 
     # ----------------------------------------------------------------- stitch selection
     @property

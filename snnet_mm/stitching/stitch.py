@@ -10,7 +10,7 @@ its source anchor to boundary ``dst_boundary`` of its destination anchor.
 
 Single-stage anchors (plain ViTs) use the SN-Netv2 two-way space or SN-Net v1's sliding window.
 Multi-stage anchors use SN-Net v1's per-stage rule: a stitch stays inside one stage, never
-across a resolution change.
+across a resolution change; mode 'v2' adds the reverse (large-to-small) stitches that keep it.
 """
 from __future__ import annotations
 
@@ -227,10 +227,17 @@ def stage_pairs(depth_front: int, depth_end: int) -> list[tuple[int, int]]:
 
 def _hierarchical_space(stage_depths: Sequence[tuple[int, ...]], names: tuple[str, ...],
                         kinds: frozenset[str], stages: Sequence[int],
-                        out_stages: Sequence[int]) -> tuple[list[Stitch], list[LayerSpec]]:
-    """SN-Net v1 small-to-large stitches between neighbouring multi-stage anchors.
+                        out_stages: Sequence[int], two_way: bool = False) -> tuple[list[Stitch], list[LayerSpec]]:
+    """Stitches between neighbouring multi-stage anchors, each inside one stage.
 
-    One layer per (stage, front block, end block): each position fits its own target
+    SN-Net v1 (``two_way=False``): small-to-large stitches at ``stage_pairs``. Our SN-Netv2
+    extension (``two_way=True``) adds, for each such position, its reverse large-to-small stitch
+    wherever it also keeps the stage's resolution: the large anchor runs to the boundary the
+    small-to-large stitch entered it at, and the small anchor continues from the block after the
+    one the small-to-large stitch left it at, which must not be the small anchor's first block of
+    the next stage (its downsampling). Kinds ``'SL'`` and ``'LS'``; one jump per stitch.
+
+    One layer per (direction, stage, front block, end block): each position fits its own target
     distribution (the official code shared layers between positions by list order).
     Dense outputs add one projection per (cheaper anchor, output stage) onto the most
     expensive anchor's stage output.
@@ -238,7 +245,7 @@ def _hierarchical_space(stage_depths: Sequence[tuple[int, ...]], names: tuple[st
     totals = [sum(d) for d in stage_depths]
     starts = [[sum(d[:i]) for i in range(len(d) + 1)] for d in stage_depths]
     stitches = _anchor_stitches(totals, names) if 'anchor' in kinds else []
-    layers = []
+    layers, reverse = [], []
     for src in range(len(stage_depths) - 1):
         dst = src + 1
         for st in stages:
@@ -249,6 +256,13 @@ def _hierarchical_space(stage_depths: Sequence[tuple[int, ...]], names: tuple[st
                 if 'SL' in kinds:
                     stitches.append(Stitch((Segment(src, 0, out_b), Segment(dst, in_b, totals[dst])),
                                            (key,), 'SL', names))
+                if two_way and f + 1 < stage_depths[src][st]:
+                    back = f'a{dst}_to_a{src}_s{st}_f{e - 1}_e{f + 1}'
+                    layers.append(LayerSpec(back, dst, src, ((in_b, out_b),)))
+                    if 'LS' in kinds:
+                        reverse.append(Stitch((Segment(dst, 0, in_b), Segment(src, out_b, totals[src])),
+                                              (back,), 'LS', names))
+    stitches += reverse
     top = len(stage_depths) - 1
     layers += [LayerSpec(projection_key(a, st), a, top, ((starts[a][st + 1], starts[top][st + 1]),))
                for a in range(top) for st in out_stages]
@@ -289,8 +303,10 @@ def enumerate_stitches(
     Args:
         depths: Number of blocks of each anchor, cheapest anchor first; for multi-stage
             anchors, the depth of each stage (e.g. ``[(2, 2, 2, 2), (3, 4, 6, 3)]``).
-        mode: ``'v2'`` (SN-Netv2 two-way stitching: anchors, SL, LS, LSL, SLS; two anchors) or
-            ``'v1'`` (SN-Net: anchors and small-to-large stitches between neighbouring anchors).
+        mode: ``'v2'`` (SN-Netv2 two-way stitching: anchors, SL, LS, LSL, SLS; two anchors;
+            multi-stage anchors: SL and LS inside a stage, between neighbouring anchors, see
+            ``_hierarchical_space``) or ``'v1'`` (SN-Net: anchors and small-to-large stitches
+            between neighbouring anchors).
         kinds: Kinds to include (subset of ``KINDS``); v1 mode only has ``anchor`` and ``SL``.
         selected: Optional indices into the enumerated list to keep (in the given order).
         names: Display names of the anchors; defaults to ``default_names``.
@@ -351,8 +367,6 @@ def _multi_stage_space(stage_depths: tuple[tuple[int, ...], ...], names: tuple[s
                        kinds: frozenset[str], mode: str, stages: Sequence[int] | None,
                        out_stages: Sequence[int]) -> tuple[list[Stitch], list[LayerSpec]]:
     num_stages = len(stage_depths[0])
-    if mode != 'v1':
-        raise ValueError(f"mode: multi-stage anchors are stitched with mode='v1' (SN-Net), got {mode!r}")
     stages = tuple(range(num_stages - 1)) if stages is None else tuple(stages)
     for field_name, values in (('stages', stages), ('out_indices', tuple(out_stages))):
         bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < num_stages]
@@ -364,7 +378,7 @@ def _multi_stage_space(stage_depths: tuple[tuple[int, ...], ...], names: tuple[s
             if stage_depths[src][st] > stage_depths[src + 1][st]:
                 raise ValueError(f'depths: stage {st} of anchor {src} ({stage_depths[src][st]} blocks) is '
                                  f'deeper than in the next, more expensive anchor ({stage_depths[src + 1][st]})')
-    return _hierarchical_space(stage_depths, names, kinds, stages, out_stages)
+    return _hierarchical_space(stage_depths, names, kinds, stages, out_stages, two_way=mode == 'v2')
 
 
 def check_mode_and_kinds(mode: str, kinds: Iterable[str]) -> frozenset[str]:

@@ -17,6 +17,12 @@ PAIRS = {
     'r18-swin': lambda: [tiny_resnet((1, 1, 1, 1)), tiny_swin((1, 1, 3, 1))],
     'swin-tsb': lambda: [tiny_swin((1, 1, 2, 1)), tiny_swin((1, 2, 4, 1)), tiny_swin((1, 2, 4, 1), dim=24)],
 }
+# SN-Netv2 two-way (our extension): stages deep enough in the cheaper anchor for large-to-small stitches.
+PAIRS.update({
+    'v2:r18-r50': lambda: [tiny_resnet((1, 2, 2, 1)), tiny_resnet((1, 3, 3, 1), bottleneck=True)],
+    'v2:r18-swin': lambda: [tiny_resnet((1, 2, 2, 1)), tiny_swin((1, 2, 3, 1))],
+    'v2:swin-ts': lambda: [tiny_swin((2, 1, 2, 1)), tiny_swin((2, 2, 4, 1))],
+})
 _NETS: dict = {}
 
 
@@ -24,7 +30,8 @@ def net_for(pair: str, dense: bool = False) -> StitchedNetwork:
     if (pair, dense) not in _NETS:
         torch.manual_seed(0)
         kwargs = dict(out_indices=(0, 1, 2, 3), dynamic_img_size=True) if dense else {}
-        net = StitchedNetwork(PAIRS[pair](), mode='v1', **kwargs).eval()
+        mode = 'v2' if pair.startswith('v2:') else 'v1'
+        net = StitchedNetwork(PAIRS[pair](), mode=mode, **kwargs).eval()
         net.init_stitching_layers(torch.randn(4, 3, 32, 32), batch_size=2)
         _NETS[pair, dense] = net
     return _NETS[pair, dense]
@@ -54,6 +61,32 @@ def test_official_stitch_counts(depths, stages, count):
     assert len(space.layers) == count  # one layer per (stage, front block, end block)
 
 
+@pytest.mark.parametrize('depths,stages,counts', [
+    ([(2, 2, 2, 2), (3, 4, 6, 3)], (1, 2), dict(SL=8, LS=3)),                      # R18 / R50
+    ([(2, 2, 2, 2), (2, 2, 6, 2)], (1, 2), dict(SL=6, LS=3)),                      # R18 / Swin-Ti
+    ([(2, 2, 6, 2), (2, 2, 18, 2)], (0, 1, 2), dict(SL=19, LS=16)),                # Swin-Ti / S
+    ([(2, 2, 6, 2), (2, 2, 18, 2), (2, 2, 18, 2)], (0, 1, 2), dict(SL=38, LS=35)),  # Swin-Ti / S / B
+])
+def test_two_way_counts_add_every_reverse_that_keeps_the_stage(depths, stages, counts):
+    space = enumerate_stitches(depths, mode='v2', stages=stages)
+    kinds = [s.kind for s in space.stitches]
+    assert {k: kinds.count(k) for k in ('SL', 'LS')} == counts and kinds.count('anchor') == len(depths)
+    v1 = enumerate_stitches(depths, mode='v1', stages=stages)
+    assert [s for s in space.stitches if s.kind != 'LS'] == list(v1.stitches)  # v2 extends v1
+    assert len(space.layers) == counts['SL'] + counts['LS']
+
+
+def test_two_way_reverse_is_the_mirror_of_a_forward_stitch():
+    space = enumerate_stitches([(2, 2, 2, 2), (3, 4, 6, 3)], mode='v2', stages=(1, 2))
+    forward = {(s.segments[0].end, s.segments[1].start) for s in space.stitches if s.kind == 'SL'}
+    for s in (s for s in space.stitches if s.kind == 'LS'):
+        (large, small) = s.segments
+        assert (large.anchor, small.anchor) == (1, 0) and large.start == 0 and small.end == 8
+        assert (small.start, large.end) in forward
+    assert [s.route for s in space.stitches if s.kind == 'LS'] == [
+        'L[0:4] -> S[3:8]', 'L[0:8] -> S[5:8]', 'L[0:9] -> S[5:8]']
+
+
 @pytest.mark.parametrize('names,count', [
     (('resnet18', 'resnet50'), 8), (('resnet18', 'swin_tiny_patch4_window7_224'), 6)])
 def test_family_default_stages_give_the_official_counts(names, count):
@@ -72,8 +105,10 @@ def test_stage_pairs_follow_nearest_interpolation():
     assert stage_pairs(3, 3) == [(0, 1), (1, 2)]
 
 
-def test_stitches_stay_inside_one_stage_and_enter_after_block_zero():
-    net = net_for('r18-r50')
+@pytest.mark.parametrize('pair', ['r18-r50', 'v2:r18-r50', 'v2:r18-swin', 'v2:swin-ts'])
+def test_stitches_stay_inside_one_stage_and_enter_after_block_zero(pair):
+    net = net_for(pair)
+    assert not pair.startswith('v2') or any(s.kind == 'LS' for s in net.stitches)
     for s in net.stitches:
         if s.kind == 'anchor':
             continue
@@ -115,7 +150,7 @@ def test_route_is_front_blocks_layer_end_blocks_and_end_head(pair, index):
 
 def flops_cases():
     dense = [pytest.param(pair, i, True, id=f'dense-{pair}:{i}') for pair, i in
-             ((p.values[0], p.values[1]) for p in stitch_cases()) if pair == 'r18-swin']
+             ((p.values[0], p.values[1]) for p in stitch_cases()) if pair in ('r18-swin', 'v2:r18-swin')]
     return [pytest.param(*p.values, False, id=f'logits-{p.id}') for p in stitch_cases()] + dense
 
 
@@ -207,6 +242,6 @@ def test_family_without_adapter_lists_the_supported_ones():
     assert {'vit', 'swin', 'resnet'} <= set(families())
 
 
-def test_multi_stage_anchors_need_mode_v1():
-    with pytest.raises(ValueError, match="mode: multi-stage anchors are stitched with mode='v1'"):
-        StitchedNetwork(PAIRS['r18-r50']())
+def test_multi_stage_anchors_default_to_two_way_stitching():
+    net = StitchedNetwork(PAIRS['v2:r18-r50'](), load_weights=False)
+    assert {s.kind for s in net.stitches} == {'anchor', 'SL', 'LS'}

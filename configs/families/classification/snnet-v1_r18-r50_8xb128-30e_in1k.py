@@ -1,8 +1,7 @@
 # SN-Net v1 on ImageNet-1k: stitched ResNet-18/50 (8 stitches inside stages 1-2 + 2 anchors), every
 # stitch classified by the head of the anchor it ends in. Published recipe: 30 epochs, SGD Nesterov
 # lr 0.05 (anchors x0.1), cosine with 5 warm-up epochs, wd 2e-5 (not on 1-D params), RandAugment
-# m9, random erasing 0.6, label smoothing 0.1.
-# Missing: hard distillation from RegNetY-160 (weight 0.5), not available in this repository yet.
+# m9, random erasing 0.6, label smoothing 0.1, hard distillation from RegNetY-160 (weight 0.5).
 _base_ = [
     'mmpretrain::deit/deit-small_4xb256_in1k.py',  # ImageNet pipeline with RandAugment + erasing
     '../../_base_/snnet_training.py',
@@ -13,6 +12,13 @@ anchors = [
     dict(name='resnet50', checkpoint='timm:resnet50.tv_in1k'),
 ]
 model = dict(
+    # The stitch's logits learn from the labels and, with weight alpha, from the teacher's arg-max.
+    type='DistilledImageClassifier',
+    # DeiT's RegNetY-16GF teacher, fetched by timm when the model is built; or a local
+    # checkpoint='checkpoints/regnety_160-a5fe301d.pth'.
+    teacher=dict(name='regnety_160.deit_in1k', checkpoint=None),
+    distillation_type='hard',
+    alpha=0.5,
     backbone=dict(_delete_=True, type='SNNetv2', anchors=anchors, mode='v1', stitch=None),
     head=dict(_delete_=True, type='ClsHead', topk=(1, 5),
               loss=dict(type='LabelSmoothLoss', label_smooth_val=0.1, mode='original')),

@@ -1,7 +1,7 @@
 # SN-Net v1 on ImageNet-1k: stitched Swin-Ti/S/B (38 stitches Ti->S and S->B inside stages 0-2 + 3
 # anchors). Published recipe: 50 epochs AdamW lr 1e-3 (anchors x0.1), wd 0.05, cosine, 5 warm-up
-# epochs, gradient clip 5, drop path 0.2, mixup 0.8 / cutmix 1.0, label smoothing 0.1.
-# Missing: hard distillation from RegNetY-160 (weight 0.5).
+# epochs, gradient clip 5, drop path 0.2, mixup 0.8 / cutmix 1.0, label smoothing 0.1, hard
+# distillation from RegNetY-160 (weight 0.5; the teacher sees the mixed images).
 _base_ = [
     'mmpretrain::swin_transformer/swin-tiny_16xb64_in1k.py',
     '../../_base_/snnet_training.py',
@@ -10,6 +10,12 @@ _base_ = [
 anchors = [dict(name=f'swin_{size}_patch4_window7_224', checkpoint=f'timm:swin_{size}_patch4_window7_224.ms_in1k',
                 drop_path_rate=0.2) for size in ('tiny', 'small', 'base')]
 model = dict(
+    type='DistilledImageClassifier',
+    # DeiT's RegNetY-16GF teacher, fetched by timm when the model is built; or a local
+    # checkpoint='checkpoints/regnety_160-a5fe301d.pth'.
+    teacher=dict(name='regnety_160.deit_in1k', checkpoint=None),
+    distillation_type='hard',
+    alpha=0.5,
     backbone=dict(_delete_=True, type='SNNetv2', anchors=anchors, mode='v1', stitch=None),
     neck=None,
     head=dict(_delete_=True, type='ClsHead', topk=(1, 5),

@@ -48,6 +48,10 @@ class FamilyAnchor(nn.Module):
     stitch_stages: ClassVar[tuple[int, ...]] = (0,)
     #: State-dict keys of the classifier (a checkpoint without them still loads).
     head_keys: ClassVar[tuple[str, ...]] = ()
+    #: Whether the timm constructor takes ``img_size`` (models with a fixed-size patch embedding).
+    takes_img_size: ClassVar[bool] = False
+    #: ``img_size`` of the anchor's config for a family whose timm model takes none (e.g. ResNet).
+    configured_size: tuple[int, int] | None = None
 
     @staticmethod
     def dynamic_kwargs() -> dict[str, Any]:
@@ -96,6 +100,21 @@ class FamilyAnchor(nn.Module):
             if boundary <= self.stage_offset(i + 1):
                 return i
         raise ValueError(f'boundary: {boundary} beyond the anchor depth {self.depth}')
+
+    @property
+    def built_size(self) -> tuple[int, int] | None:
+        """(H, W) the anchor was built or configured for: its patch embedding's ``img_size``, else the
+        config's ``img_size``; ``None`` for a model that takes any size and was given none."""
+        img_size = getattr(getattr(self.model, 'patch_embed', None), 'img_size', None)
+        return tuple(img_size) if img_size is not None else self.configured_size
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        """``built_size``, else the input size of timm's pretrained config (224 x 224 for ImageNet models)."""
+        if self.built_size is not None:
+            return self.built_size
+        size = (getattr(self.model, 'pretrained_cfg', None) or {}).get('input_size', (3, 224, 224))
+        return (int(size[-2]), int(size[-1]))
 
     def compat_facts(self) -> dict[str, Any]:
         """Facts two anchors of this family must share (beyond stage count and strides)."""

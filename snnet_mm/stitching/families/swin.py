@@ -22,6 +22,7 @@ class SwinAnchor(FamilyAnchor):
     family = 'swin'
     model_types = (SwinTransformer,)
     stitch_stages = (0, 1, 2)
+    takes_img_size = True
     head_keys = ('head.fc.weight', 'head.fc.bias')
 
     def __init__(self, model: SwinTransformer) -> None:

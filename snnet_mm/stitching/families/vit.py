@@ -18,6 +18,7 @@ class ViTAnchor(FamilyAnchor):
     family = 'vit'
     model_types = (VisionTransformer,)
     stitch_stages = (0,)
+    takes_img_size = True
     head_keys = ('head.weight', 'head.bias')
 
     @staticmethod
