@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from .families.base import channels_last
 from .flops import FlopCounter, count_flops, meta_copy
 
 if TYPE_CHECKING:
@@ -129,6 +130,18 @@ def _components(net: 'StitchedViT', hw: tuple[int, int]) -> tuple[list[_Anchor],
     return cache[('components', hw)]
 
 
+def _out_norm_flops(net: 'StitchedViT', anchors: list[_Anchor]) -> int:
+    """FLOPs of the dense outputs' norms, on the top anchor's stage outputs (channels last)."""
+    if net.out_norms is None:
+        return 0
+    top = net.anchors[-1]
+    flops = 0
+    for norm, st in zip(meta_copy(net.out_norms), net.out_indices):
+        x = anchors[-1].boundaries[top.stage_offset(st + 1)]
+        flops += count_flops(norm, channels_last(x, top.stages[st].layout))[0]
+    return flops
+
+
 @dataclass(frozen=True)
 class ComponentFlops:
     """FLOPs per image of each component a route is made of (what prefix trees add up)."""
@@ -163,6 +176,8 @@ def _stitch_cost(net: 'StitchedViT', index: int, anchors: list[_Anchor], layers:
         flops += last.head
         params += last.head_params
     else:
+        flops += _out_norm_flops(net, anchors)
+        params += _numel([net.out_norms]) if net.out_norms is not None else 0
         for groups in net._taps[index].values():
             for key, slots in groups:
                 if key is not None and (used_outputs is None or used_outputs & set(slots)):

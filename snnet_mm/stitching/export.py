@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from .families import FamilyAnchor, to_nchw
+from .families import FamilyAnchor
 
 if TYPE_CHECKING:
     from .network import StitchedViT
@@ -28,7 +28,7 @@ class ExportedStitch(nn.Module):
     def __init__(self, *, stem: FamilyAnchor, body: nn.ModuleList, tail: FamilyAnchor | None,
                  taps: dict[int, list[tuple[int | None, tuple[int, ...]]]], projections: nn.ModuleList,
                  num_outputs: int, with_cls_token: bool, route: str,
-                 out_layouts: tuple[str, ...] = ()) -> None:
+                 out_layouts: tuple[str, ...] = (), out_norms: nn.ModuleList | None = None) -> None:
         super().__init__()
         self.stem = stem
         self.body = body
@@ -39,6 +39,7 @@ class ExportedStitch(nn.Module):
         self.with_cls_token = with_cls_token
         self.route = route
         self.out_layouts = out_layouts
+        self.out_norms = out_norms
 
     @classmethod
     @torch.no_grad()
@@ -78,7 +79,8 @@ class ExportedStitch(nn.Module):
         exported = cls(stem=stem, body=nn.ModuleList(body), tail=tail, taps=taps, projections=projections,
                        num_outputs=len(net.out_indices) if dense else 0,
                        with_cls_token=net.with_cls_token, route=stitch.route,
-                       out_layouts=net._out_layouts[index] if net.multi_stage else ())
+                       out_layouts=net._out_layouts[index] if net.multi_stage else (),
+                       out_norms=copy.deepcopy(net.out_norms) if dense else None)
         return exported.train(net.training)
 
     def forward(self, x: torch.Tensor) -> Any:
@@ -92,7 +94,8 @@ class ExportedStitch(nn.Module):
                 for k in slots:
                     feats[k] = y
         if self.num_outputs and self.out_layouts:
-            return [to_nchw(f, layout, (0, 0), 0) for f, layout in zip(feats, self.out_layouts)]
+            from .network import stage_maps
+            return stage_maps(feats, self.out_layouts, self.out_norms)
         if self.num_outputs:
             from .network import tokens_to_maps
             return tokens_to_maps(feats, self.stem.grid_size(hw), self.stem.num_prefix_tokens, self.with_cls_token)

@@ -16,7 +16,7 @@ from torch import nn
 
 from .anchor import AnchorSpec, build_anchor
 from .checkpoint import LoadReport, Loader, load_anchor_weights
-from .families import FamilyAnchor, channels_last, to_nchw
+from .families import FamilyAnchor, channels_last, from_channels_last, to_nchw
 from .layers import NormalEquations, StitchingLinear, ls_cutoff
 from .stitch import (KINDS, Stitch, StitchSpace, check_mode_and_kinds, enumerate_stitches, map_block,
                      projection_key)
@@ -39,6 +39,14 @@ def tokens_to_maps(tokens: Sequence[torch.Tensor], grid: tuple[int, int], num_pr
         fmap = x[:, num_prefix:].reshape(n, grid[0], grid[1], c).permute(0, 3, 1, 2).contiguous()
         outs.append((fmap, x[:, 0]) if with_cls_token else fmap)
     return outs
+
+
+def stage_maps(feats: Sequence[torch.Tensor], layouts: Sequence[str], norms: nn.ModuleList | None) -> list[torch.Tensor]:
+    """Tapped stage outputs -> NCHW maps, each through its output norm (channels last) if any."""
+    if norms is not None:
+        feats = [from_channels_last(norm(channels_last(x, layout)), layout)
+                 for x, layout, norm in zip(feats, layouts, norms)]
+    return [to_nchw(x, layout, (0, 0), 0) for x, layout in zip(feats, layouts)]
 
 
 class StitchedNetwork(nn.Module):
@@ -120,6 +128,7 @@ class StitchedNetwork(nn.Module):
                                             for spec in self.space.layers})
         self._taps = [self._plan_taps(s) for s in self.space.stitches]
         self._out_layouts = [self._tap_layouts(taps) for taps in self._taps]
+        self.out_norms = self._output_norms()
         self._index = 0
         if load_weights:
             self.load_anchor_weights()
@@ -141,6 +150,18 @@ class StitchedNetwork(nn.Module):
             stages = tuple(sorted(allowed))
         return enumerate_stitches([a.stage_depths for a in self.anchors], mode=mode, kinds=kinds,
                                   selected=selected, stages=stages, out_stages=self.out_indices)
+
+    def _output_norms(self) -> nn.ModuleList | None:
+        """One norm per dense output of multi-stage anchors where the most expensive anchor's
+        OpenMMLab backbone has one (Swin: mmseg's / mmdet's ``norm{i}``), after the projection
+        onto its width, so every stitch feeds the neck what that backbone would. Shared by all
+        stitches and freshly initialised, as upstream (the anchors' final norm is not loaded)."""
+        if not (self.multi_stage and self.out_indices):
+            return None
+        norms = [self.anchors[-1].output_norm(st) for st in self.out_indices]
+        if all(n is None for n in norms):
+            return None
+        return nn.ModuleList(nn.Identity() if n is None else n for n in norms)
 
     def _build_layer(self, spec, lora_rank: int | None, lora_alpha: float) -> StitchingLinear:
         (sb, db), = spec.fits[:1]
@@ -245,7 +266,7 @@ class StitchedNetwork(nn.Module):
         """Tapped tensors -> NCHW maps (paired with the class token when ``with_cls_token``)."""
         if not self.multi_stage:
             return tokens_to_maps(feats, grid, self.anchors[0].num_prefix_tokens, self.with_cls_token)
-        return [to_nchw(x, layout, grid, 0) for x, layout in zip(feats, layouts)]
+        return stage_maps(feats, layouts, self.out_norms)
 
     def _run(self, x: torch.Tensor, stitch: Stitch, taps: Mapping[tuple[int, int], TapGroups]):
         x = self.anchors[stitch.first_anchor].embed(x)

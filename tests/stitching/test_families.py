@@ -191,10 +191,28 @@ def test_dense_top_anchor_maps_are_its_stage_outputs():
         torch.testing.assert_close(m, e)
 
 
+def test_dense_swin_outputs_go_through_fresh_per_stage_norms_like_mmseg():
+    # mmseg's / mmdet's Swin: LayerNorm norm{i} on each output stage before the neck, freshly
+    # initialised; ResNet backbones have none.
+    net = net_for('r18-swin', dense=True)
+    assert [tuple(n.normalized_shape) for n in net.out_norms] == [(s.width,) for s in net.anchors[-1].stages]
+    assert all(bool((n.weight == 1).all() and (n.bias == 0).all()) for n in net.out_norms)
+    assert net_for('r18-r50', dense=True).out_norms is None
+    net.set_stitch(net.anchor_stitch(-1))
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        maps = net(x)
+        raw = net.anchors[-1].model.forward_intermediates(x, indices=4, intermediates_only=True)
+    for m, r in zip(maps, raw):
+        expected = torch.nn.functional.layer_norm(r.permute(0, 2, 3, 1), r.shape[1:2]).permute(0, 3, 1, 2)
+        torch.testing.assert_close(m, expected, atol=1e-5, rtol=1e-5)
+
+
 def test_dense_projection_is_least_squares_onto_the_top_anchor():
     net = StitchedNetwork(PAIRS['r18-swin'](), mode='v1', out_indices=(0, 1, 2, 3)).eval()
     x = torch.randn(6, 3, 32, 32)
     net.init_stitching_layers(x)
+    net.out_norms = None  # the projections fit the stage outputs the (shared) output norms then read
     with torch.no_grad():
         net.set_stitch(net.anchor_stitch(0))
         maps = net(x)

@@ -116,6 +116,11 @@ class FamilyAnchor(nn.Module):
         size = (getattr(self.model, 'pretrained_cfg', None) or {}).get('input_size', (3, 224, 224))
         return (int(size[-2]), int(size[-1]))
 
+    def output_norm(self, stage: int) -> nn.Module | None:
+        """Norm the OpenMMLab backbone of this family applies to ``stage``'s dense output before
+        the neck (``None``: none), freshly initialised."""
+        return None
+
     def compat_facts(self) -> dict[str, Any]:
         """Facts two anchors of this family must share (beyond stage count and strides)."""
         return {}

@@ -54,6 +54,11 @@ class SwinAnchor(FamilyAnchor):
     def blocks(self) -> Sequence[nn.Module]:
         return self._units
 
+    def output_norm(self, stage: int) -> nn.Module:
+        """mmseg's and mmdet's ``norm{i}``: a LayerNorm per output stage, freshly initialised
+        (their ImageNet checkpoints' final ``norm`` matches no ``norm{i}`` and is not loaded)."""
+        return nn.LayerNorm(self.stages[stage].width)
+
     def compat_facts(self) -> dict[str, Any]:
         return {'img_size': tuple(self.model.patch_embed.img_size)}
 
