@@ -150,6 +150,7 @@ class ComponentFlops:
     blocks: tuple[tuple[int, ...], ...]
     head: tuple[int, ...]
     layers: dict[str, int]
+    out_norms: int = 0  # the dense outputs' norms, run once per stitch
 
 
 def component_flops(net: 'StitchedViT', input_size: int | tuple[int, int]) -> ComponentFlops:
@@ -158,7 +159,8 @@ def component_flops(net: 'StitchedViT', input_size: int | tuple[int, int]) -> Co
     _check_input_size(net, hw)
     anchors, layers = _components(net, hw)
     return ComponentFlops(embed=tuple(a.embed for a in anchors), blocks=tuple(a.blocks for a in anchors),
-                          head=tuple(a.head for a in anchors), layers=dict(layers))
+                          head=tuple(a.head for a in anchors), layers=dict(layers),
+                          out_norms=_out_norm_flops(net, anchors) if net.output == 'features' else 0)
 
 
 def _stitch_cost(net: 'StitchedViT', index: int, anchors: list[_Anchor], layers: dict[str, int],

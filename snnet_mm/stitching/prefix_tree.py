@@ -205,9 +205,8 @@ class PrefixTree:
             stitch = self.net.stitches[index]
             separate += sum(op_flops(op) for op in route_ops(stitch))
             separate += sum(costs.layers[p] for _, p, _ in self._taps[index] if p is not None)
-            if heads:
-                ends = costs.head[stitch.last_anchor]
-                tree, separate = tree + ends, separate + ends
+            ends = costs.head[stitch.last_anchor] if heads else costs.out_norms
+            tree, separate = tree + ends, separate + ends
         return TreeFlops(tree=int(tree), separate=int(separate))
 
 

@@ -263,3 +263,10 @@ def test_family_without_adapter_lists_the_supported_ones():
 def test_multi_stage_anchors_default_to_two_way_stitching():
     net = StitchedNetwork(PAIRS['v2:r18-r50'](), load_weights=False)
     assert {s.kind for s in net.stitches} == {'anchor', 'SL', 'LS'}
+
+
+def test_prefix_tree_flops_count_the_swin_output_norms_per_stitch():
+    from snnet_mm.stitching.prefix_tree import PrefixTree
+    net = net_for('r18-swin', dense=True)
+    flops = PrefixTree(net, range(net.num_stitches)).flops(32)
+    assert flops.separate == sum(c.flops for c in net.stitch_costs(32))
