@@ -11,10 +11,16 @@ Part 2 (per-stitch overhead of tools/test_stitches.py outside the forward passes
 the tiny UperNet config's runner, every stitch, wall time split into ``test_step`` and the rest.
 
     python benchmarks/bench_sweep.py [--batch 8] [--cls-stitches all] [--seg-stitches all]
-        [--seg-size 512] [--device cpu|cuda] [--skip-tree] [--skip-overhead]
+        [--seg-size 512] [--device cpu|cuda] [--parts cls,seg,overhead] [--repeats 1]
+
+Defaults are the full measurement (all 134 stitches, batch 8, UperNet at 512: for a GPU). The
+README's CPU figures are shortened: ``--parts cls --cls-stitches first:16`` (batch 8) and
+``--parts seg,overhead --batch 1 --seg-stitches first:16 --seg-size 256``.
 
 Stitch sets: ``all``, or ``first:N`` (the first N stitches in route order: one sweep group of
-``--max-branches N``), or indices ``0,5,17``. The machine's load average is printed with the ratios.
+``--max-branches N``), or indices ``0,5,17``. With ``--repeats R`` the tree pass and the one-by-one
+passes alternate R times and the fastest of each counts (less noise on a shared machine). The
+machine's load average is printed with the ratios.
 """
 from __future__ import annotations
 
@@ -73,8 +79,10 @@ def bench_classification(args, device: torch.device) -> None:
             net.set_stitch(i)
             net(x)
 
-    separate = timed(one_by_one, device)
-    shared = timed(lambda: [None for _ in tree.run(x)], device)
+    separate = shared = float('inf')
+    for _ in range(args.repeats):
+        separate = min(separate, timed(one_by_one, device))
+        shared = min(shared, timed(lambda: [None for _ in tree.run(x)], device))
     flops = tree.flops(224)
     print(f'classification 224, batch {args.batch}, {len(indices)} stitches ({args.cls_stitches}), {device}: '
           f'tree pass {shared:.2f} s / one by one {separate:.2f} s = {shared / separate:.3f} '
@@ -107,15 +115,13 @@ def bench_upernet(args, device: torch.device) -> None:
         net.set_stitch(net.anchor_stitch(anchor))
         heads(net(x))
     tree = PrefixTree(net, indices)
-    backbone_alone = head_time = 0.0
-    for i in indices:
-        net.set_stitch(i)
-        out = []
-        backbone_alone += timed(lambda: out.append(net(x)), device)
-        head_time += timed(lambda: heads(out.pop()), device)
+    backbone_alone = head_time = backbone_tree = whole_tree = float('inf')
+    for _ in range(args.repeats):
+        backbone, head = one_by_one(net, indices, x, heads, device)
+        backbone_alone, head_time = min(backbone_alone, backbone), min(head_time, head)
+        backbone_tree = min(backbone_tree, timed(lambda: [None for _ in tree.run(x)], device))
+        whole_tree = min(whole_tree, timed(lambda: [heads(out) for _, out in tree.run(x)], device))
     whole_alone = backbone_alone + head_time
-    backbone_tree = timed(lambda: [None for _ in tree.run(x)], device)
-    whole_tree = timed(lambda: [heads(out) for _, out in tree.run(x)], device)
     flops = tree.flops(size)
     print(f'UperNet {size}, batch {args.batch}, {len(indices)} stitches ({args.seg_stitches}), {device}: '
           f'backbone tree {backbone_tree:.2f} s / one by one {backbone_alone:.2f} s = '
@@ -123,6 +129,17 @@ def bench_upernet(args, device: torch.device) -> None:
           f'{whole_tree:.2f} s / one by one {whole_alone:.2f} s = {whole_tree / whole_alone:.3f}; neck + head '
           f'take {head_time / whole_alone:.1%} of the one-by-one time (the floor of the whole-model ratio); '
           f'load average {load()}', flush=True)
+
+
+def one_by_one(net, indices, x, heads, device) -> tuple[float, float]:
+    """Seconds in the backbone and in neck + head, summed over the stitches run one by one."""
+    backbone = head = 0.0
+    for i in indices:
+        net.set_stitch(i)
+        out = []
+        backbone += timed(lambda: out.append(net(x)), device)
+        head += timed(lambda: heads(out.pop()), device)
+    return backbone, head
 
 
 def bench_overhead(config: str) -> None:
@@ -180,16 +197,19 @@ def main() -> None:
     parser.add_argument('--cls-stitches', default='all')
     parser.add_argument('--seg-stitches', default='all')
     parser.add_argument('--seg-size', type=int, default=512)
-    parser.add_argument('--skip-tree', action='store_true', help='skip part 1 (full-size anchors)')
-    parser.add_argument('--skip-overhead', action='store_true', help='skip part 2 (tiny config sweep)')
+    parser.add_argument('--parts', default='cls,seg,overhead',
+                        help='comma-separated: cls and seg (part 1), overhead (part 2)')
+    parser.add_argument('--repeats', type=int, default=1)
     parser.add_argument('--config', default=str(ROOT / 'configs/segmentation/upernet_snnetv2_tiny_ade20k-64x64.py'),
                         help='part 2 config')
     args = parser.parse_args()
     device = torch.device(args.device)
-    if not args.skip_tree:
+    parts = set(args.parts.split(','))
+    if 'cls' in parts:
         bench_classification(args, device)
+    if 'seg' in parts:
         bench_upernet(args, device)
-    if not args.skip_overhead:
+    if 'overhead' in parts:
         bench_overhead(args.config)
 
 
