@@ -14,16 +14,18 @@ def summarize(records: Sequence[dict[str, Any]], metric: str) -> dict[str, Any]:
     Returns:
         ``small`` / ``large`` (the anchor records by FLOPs), ``gap`` (large minus small metric),
         ``anchors_on_front``, ``front`` (front records by FLOPs), ``front_rises`` (the front
-        starts at the small anchor, ends at the large one and its metric increases
-        strictly with FLOPs) and ``max_front_gap`` (the largest FLOPs step between
-        neighbouring front points, as a fraction of the anchors' FLOPs range).
+        starts at the small anchor, ends at the large one and its metric increases strictly
+        with FLOPs; stitches of equal FLOPs and equal metric are one point of the plot) and
+        ``max_front_gap`` (the largest FLOPs step between neighbouring front points, as a
+        fraction of the anchors' FLOPs range).
     """
     anchors = sorted((r for r in records if r['kind'] == 'anchor'), key=lambda r: r['flops'])
     if len(anchors) != 2:
         raise ValueError(f'records: expected two anchors, got {len(anchors)}')
     small, large = anchors
     front = sorted((r for r in records if r['pareto']), key=lambda r: (r['flops'], r[metric]))
-    values = [r[metric] for r in front]
+    points = sorted({(r['flops'], r[metric]) for r in front})  # equal stitches: one point
+    values = [m for _, m in points]
     flops = [r['flops'] for r in front]
     span = large['flops'] - small['flops']
     steps = [b - a for a, b in zip(flops, flops[1:])]
