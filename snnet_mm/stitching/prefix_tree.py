@@ -8,7 +8,7 @@ stitch's output (logits, or dense outputs exactly as ``StitchedNetwork.forward``
 them) as soon as its route is finished, so the caller can consume and drop it.
 
 The scheme needs nothing of a family but ``embed``, ``blocks`` and ``head``, so plain ViTs
-(v1 and v2) and the hierarchical families (Swin, ResNet: v1 stitches inside a stage) are all
+(v1 and v2) and the hierarchical families (Swin, ResNet: v1 and v2 stitches, inside a stage) are all
 supported; dense outputs are tapped at the same (segment, block) points as in ``forward``.
 """
 from __future__ import annotations

@@ -42,6 +42,12 @@ CASES = {
         [tiny_resnet((1, 1, 1, 1)), tiny_resnet((1, 2, 3, 1), bottleneck=True)], mode='v1',
         out_indices=(1, 2, 3))),
     'resnet-swin logits': lambda: randomised(StitchedNetwork([tiny_resnet(), tiny_swin((1, 1, 3, 1))], mode='v1')),
+    # SN-Netv2 two-way stitching of hierarchical anchors (large-to-small reverses inside a stage)
+    'v2 swin dense': lambda: randomised(StitchedNetwork(
+        [tiny_swin((2, 1, 2, 1)), tiny_swin((2, 2, 4, 1))], mode='v2', out_indices=(0, 1, 2, 3),
+        dynamic_img_size=True)),
+    'v2 resnet logits': lambda: randomised(StitchedNetwork(
+        [tiny_resnet((1, 2, 2, 1)), tiny_resnet((1, 3, 3, 1), bottleneck=True)], mode='v2')),
 }
 
 
@@ -69,6 +75,8 @@ def test_every_stitch_equals_running_it_alone(case):
         kinds.add(stitch.kind)
     if case.startswith('v2') and '3/6' in case:
         assert kinds == {'anchor', 'SL', 'LS', 'SLS', 'LSL'}
+    if case.startswith('v2 swin') or case.startswith('v2 resnet'):
+        assert 'LS' in kinds
 
 
 @torch.no_grad()
