@@ -37,7 +37,7 @@ def test_table_and_plot_cover_every_stitch(result):
 
 def test_the_story_holds_large_above_small_and_the_front_rises_from_small_to_large(result):
     story = result[1]['story']
-    assert story['large']['accuracy/top1'] > story['small']['accuracy/top1'] + 1, story
+    assert story['large']['accuracy/top1'] >= story['small']['accuracy/top1'] + 2, story  # issue 20: >= 2 points
     front = [(r['route'], r['accuracy/top1']) for r in story['front']]
     assert story['anchors_on_front'] and story['front_rises'], front
     others = [r for r in result[1]['records'] if r['kind'] != 'anchor']
