@@ -32,4 +32,9 @@ def test_mask_rcnn_on_stitched_swin_trains_and_tests_per_stitch(tmp_path):
     out = trained.test_output(f'iter_{ITERS}.pth', 0)
     assert metric(out, 'coco/bbox_mAP') == pytest.approx(final['stitch0/coco/bbox_mAP'], abs=1e-3)
     assert 0 <= metric(out, 'coco/segm_mAP') <= 1
-    assert 0 <= metric(trained.test_output(f'iter_{ITERS}.pth', 3), 'coco/bbox_mAP') <= 1
+    out = trained.test_output(f'iter_{ITERS}.pth', 1)
+    assert metric(out, 'coco/segm_mAP') == pytest.approx(final['stitch1/coco/segm_mAP'], abs=1e-3)
+    # A stitch between the anchors runs through test.py too (10 iterations may leave it without
+    # a detection above the score threshold: CocoMetric then reports an empty result).
+    out = trained.test_output(f'iter_{ITERS}.pth', 3)
+    assert 'coco/bbox_mAP' in out or 'The testing results of the whole dataset is empty' in out
