@@ -130,6 +130,20 @@ def test_anchor_stitch_equals_plain_timm_model(pair):
             torch.testing.assert_close(net(x), plain(x), atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize('pair', ['r18-r50', 'r18-swin'])
+def test_anchor_stitch_dispatches_exactly_the_plain_models_ops(pair):
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from benchmarks.bench_families import aten_ops
+    net = net_for(pair)
+    spec = net.anchor_specs[-1]
+    plain = timm.create_model(spec.name, **spec.model_kwargs).eval()
+    plain.load_state_dict(net.anchors[-1].model.state_dict())
+    net.set_stitch(net.anchor_stitch(-1))
+    assert aten_ops(net, torch.randn(1, 3, 32, 32)) == aten_ops(plain, torch.randn(1, 3, 32, 32))
+
+
 @pytest.mark.parametrize('pair,index', stitch_cases())
 def test_route_is_front_blocks_layer_end_blocks_and_end_head(pair, index):
     net = net_for(pair)
