@@ -16,19 +16,14 @@ CONFIGS = ROOT / 'configs'
 
 
 def build_config_model(path: Path, scope: str):
-    """A config (anchor and teacher checkpoints removed: the weight files are the user's) and its model built
-    on the meta device in the ``scope`` package's registry (``'mmseg'``, ``'mmdet'``, ...)."""
-    import torch
+    """A config and its model on the meta device (``build_meta_model``: anchor and teacher weights,
+    the user's files, are neither read nor downloaded); ``scope`` is the package the config is for."""
     from mmengine.config import Config
-    registry = importlib.import_module(f'{scope}.registry').MODELS
-    importlib.import_module(f'{scope}.utils').register_all_modules()
+
+    from snnet_mm.evaluation.model_flops import build_meta_model
     cfg = Config.fromfile(path)
-    for anchor in cfg.model.backbone.anchors:
-        anchor.checkpoint = None
-    if 'teacher' in cfg.model:  # a random teacher: no download, no weight file
-        cfg.model.teacher = dict(cfg.model.teacher, checkpoint=None, pretrained=False)
-    with torch.device('meta'):
-        return cfg, registry.build(cfg.model)
+    assert cfg.get('default_scope') == scope, (path, cfg.get('default_scope'))
+    return cfg, build_meta_model(cfg)
 
 
 def save_anchor_files(config: Path, directory: Path) -> list[str]:

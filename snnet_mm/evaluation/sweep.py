@@ -42,16 +42,19 @@ DEFAULT_MAX_BRANCHES = 32
 def check_iterations(**counts: int) -> None:
     """Each count (``latency_iters``, ``warmup_iters``) is an int >= 0, else a ValueError naming it."""
     for name, value in counts.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f'{name}: expected an int >= 0, got {value!r}')
+        _check_int(name, value, 0)
 
 
 def check_grouping(mode: str, max_branches: int) -> None:
     """``mode`` is one of ``MODES`` and ``max_branches`` an int >= 1, else a ValueError naming it."""
     if mode not in MODES:
         raise ValueError(f'mode: expected one of {MODES}, got {mode!r}')
-    if isinstance(max_branches, bool) or not isinstance(max_branches, int) or max_branches < 1:
-        raise ValueError(f'max_branches: expected an int >= 1, got {max_branches!r}')
+    _check_int('max_branches', max_branches, 1)
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f'{name}: expected an int >= {minimum}, got {value!r}')
 
 
 class StitchSweep:
