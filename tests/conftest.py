@@ -40,3 +40,10 @@ def tiny_swin(depths: tuple[int, ...] = (1, 1, 2, 1), *, dim: int = 16, img_size
     return dict(name='swin_tiny_patch4_window7_224',
                 model_kwargs=dict(depths=depths, embed_dim=dim, num_heads=(1, 1, 2, 2), window_size=2,
                                   img_size=img_size, num_classes=num_classes, **kwargs))
+
+
+def tiny_levit(depths: tuple[int, ...] = (3, 3, 1), *, dims: tuple[int, ...] = (16, 24, 32), img_size: int = 32,
+               num_classes: int = 10, name: str = 'levit_192') -> dict:
+    """Config dict of a tiny timm LeViT anchor (stride-16 stem, key dim 8, 32 px: 2x2 tokens in stage 0)."""
+    return dict(name=name, model_kwargs=dict(embed_dim=dims, key_dim=8, num_heads=(2, 3, 4), depth=depths,
+                                             img_size=img_size, num_classes=num_classes))

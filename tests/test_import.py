@@ -82,4 +82,4 @@ before = 'timm' in sys.modules
 from snnet_mm.stitching.families import families
 print('LOADED', before, sorted(families()), 'timm' in sys.modules, len(adapter_modules()))
 """
-    assert "LOADED False ['resnet', 'swin', 'vit'] True 3" in python(code)
+    assert "LOADED False ['levit', 'resnet', 'swin', 'vit'] True 4" in python(code)

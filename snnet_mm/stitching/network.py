@@ -145,6 +145,9 @@ class StitchedNetwork(nn.Module):
     def _multi_stage_space(self, out_indices, mode, kinds, selected, stages) -> StitchSpace:
         num_stages = len(self.anchors[0].stages)
         self.out_indices = _check_out_indices(out_indices, num_stages, unit='stage', owner='the anchors')
+        if self.out_indices and any(st.layout == 'tokens' for a in self.anchors for st in a.stages):
+            raise ValueError(f'out_indices: dense outputs of multi-stage token anchors ({self.anchors[0].family}) '
+                             f'are not supported, got {out_indices!r}; use None (classification)')
         if stages is None:
             allowed = set.intersection(*(set(type(a).stitch_stages) for a in self.anchors))
             stages = tuple(sorted(allowed))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import timm
 import torch
-from conftest import tiny_anchor, tiny_resnet, tiny_swin
+from conftest import tiny_anchor, tiny_levit, tiny_resnet, tiny_swin
 from fvcore.nn import FlopCountAnalysis
 
 from snnet_mm.stitching import StitchedNetwork
@@ -16,12 +16,14 @@ PAIRS = {
     'r18-r50': lambda: [tiny_resnet((1, 1, 1, 1)), tiny_resnet((1, 2, 3, 1), bottleneck=True)],
     'r18-swin': lambda: [tiny_resnet((1, 1, 1, 1)), tiny_swin((1, 1, 3, 1))],
     'swin-tsb': lambda: [tiny_swin((1, 1, 2, 1)), tiny_swin((1, 2, 4, 1)), tiny_swin((1, 2, 4, 1), dim=24)],
+    'levit': lambda: [tiny_levit(), tiny_levit(dims=(24, 32, 40), name='levit_256')],
 }
 # SN-Netv2 two-way (our extension): stages deep enough in the cheaper anchor for large-to-small stitches.
 PAIRS.update({
     'v2:r18-r50': lambda: [tiny_resnet((1, 2, 2, 1)), tiny_resnet((1, 3, 3, 1), bottleneck=True)],
     'v2:r18-swin': lambda: [tiny_resnet((1, 2, 2, 1)), tiny_swin((1, 2, 3, 1))],
     'v2:swin-ts': lambda: [tiny_swin((2, 1, 2, 1)), tiny_swin((2, 2, 4, 1))],
+    'v2:levit': lambda: [tiny_levit(), tiny_levit(dims=(24, 32, 40), name='levit_256')],
 })
 _NETS: dict = {}
 
@@ -54,6 +56,7 @@ def fvcore_flops(module: torch.nn.Module, hw: tuple[int, int]) -> int:
     ([(2, 2, 2, 2), (3, 4, 6, 3)], (1, 2), 8),                      # R18 / R50
     ([(2, 2, 2, 2), (2, 2, 6, 2)], (1, 2), 6),                      # R18 / Swin-Ti
     ([(2, 2, 6, 2), (2, 2, 18, 2), (2, 2, 18, 2)], (0, 1, 2), 38),  # Swin-Ti / S / B
+    ([(4, 4, 4), (4, 4, 4)], (0, 1), 6),                            # LeViT-192 / 256
 ])
 def test_official_stitch_counts(depths, stages, count):
     space = enumerate_stitches(depths, mode='v1', stages=stages)
@@ -66,6 +69,7 @@ def test_official_stitch_counts(depths, stages, count):
     ([(2, 2, 2, 2), (2, 2, 6, 2)], (1, 2), dict(SL=6, LS=3)),                      # R18 / Swin-Ti
     ([(2, 2, 6, 2), (2, 2, 18, 2)], (0, 1, 2), dict(SL=19, LS=16)),                # Swin-Ti / S
     ([(2, 2, 6, 2), (2, 2, 18, 2), (2, 2, 18, 2)], (0, 1, 2), dict(SL=38, LS=35)),  # Swin-Ti / S / B
+    ([(4, 4, 4), (4, 4, 4)], (0, 1), dict(SL=6, LS=6)),                            # LeViT-192 / 256
 ])
 def test_two_way_counts_add_every_reverse_that_keeps_the_stage(depths, stages, counts):
     space = enumerate_stitches(depths, mode='v2', stages=stages)
@@ -88,13 +92,15 @@ def test_two_way_reverse_is_the_mirror_of_a_forward_stitch():
 
 
 @pytest.mark.parametrize('names,count', [
-    (('resnet18', 'resnet50'), 8), (('resnet18', 'swin_tiny_patch4_window7_224'), 6)])
+    (('resnet18', 'resnet50'), 8), (('resnet18', 'swin_tiny_patch4_window7_224'), 6), (('levit_192', 'levit_256'), 6)])
 def test_family_default_stages_give_the_official_counts(names, count):
     # Full depths, tiny widths: the stitchable stages come from the families' adapters.
     widths = {'resnet18': dict(channels=(8, 16, 32, 64), stem_width=8),
               'resnet50': dict(channels=(8, 16, 32, 64), stem_width=8),
               'swin_tiny_patch4_window7_224': dict(embed_dim=8, num_heads=(1, 1, 1, 1), window_size=2,
-                                                   img_size=32)}
+                                                   img_size=32),
+              'levit_192': tiny_levit((4, 4, 4))['model_kwargs'],
+              'levit_256': tiny_levit((4, 4, 4), dims=(24, 32, 40))['model_kwargs']}
     net = StitchedNetwork([dict(name=n, model_kwargs=widths[n]) for n in names], mode='v1')
     assert net.num_stitches - 2 == count
 
@@ -105,7 +111,7 @@ def test_stage_pairs_follow_nearest_interpolation():
     assert stage_pairs(3, 3) == [(0, 1), (1, 2)]
 
 
-@pytest.mark.parametrize('pair', ['r18-r50', 'v2:r18-r50', 'v2:r18-swin', 'v2:swin-ts'])
+@pytest.mark.parametrize('pair', ['r18-r50', 'v2:r18-r50', 'v2:r18-swin', 'v2:swin-ts', 'levit', 'v2:levit'])
 def test_stitches_stay_inside_one_stage_and_enter_after_block_zero(pair):
     net = net_for(pair)
     assert not pair.startswith('v2') or any(s.kind == 'LS' for s in net.stitches)
@@ -183,7 +189,7 @@ def test_flops_params_match_fvcore_and_export_equals_network(pair, index, dense)
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize('pair', list(PAIRS))
+@pytest.mark.parametrize('pair', [p for p in PAIRS if 'levit' not in p])
 def test_dense_outputs_have_top_widths_and_strides_4_to_32(pair):
     net = net_for(pair, dense=True)
     widths = [s.width for s in net.anchors[-1].stages]
@@ -269,9 +275,9 @@ def test_out_indices_beyond_the_stage_count(bad):
 
 def test_family_without_adapter_lists_the_supported_ones():
     with pytest.raises(ValueError, match=r"anchors\[0\]\.name \('mobilenetv3_small_050'\): no family adapter "
-                                         r'for a timm MobileNetV3; supported families: resnet .*swin .*vit'):
+                                         r'for a timm MobileNetV3; supported families: levit .*resnet .*swin .*vit'):
         StitchedNetwork(['mobilenetv3_small_050', 'mobilenetv3_small_050'])
-    assert {'vit', 'swin', 'resnet'} <= set(families())
+    assert {'vit', 'swin', 'resnet', 'levit'} <= set(families())
 
 
 def test_multi_stage_anchors_default_to_two_way_stitching():
@@ -284,3 +290,18 @@ def test_prefix_tree_flops_count_the_swin_output_norms_per_stitch():
     net = net_for('r18-swin', dense=True)
     flops = PrefixTree(net, range(net.num_stitches)).flops(32)
     assert flops.separate == sum(c.flops for c in net.stitch_costs(32))
+
+
+def test_levit_dense_outputs_are_refused_naming_the_field():
+    with pytest.raises(ValueError, match=r"out_indices: .*levit"):
+        StitchedNetwork(PAIRS['levit'](), mode='v1', out_indices=(0, 1, 2))
+
+
+def test_levit_blocks_are_attention_plus_mlp_and_stage_entries_hold_the_subsample():
+    from timm.models.levit import LevitBlock, LevitDownsample
+    anchor = net_for('levit').anchors[0]
+    assert anchor.stage_depths == (3, 3, 1) and [s.width for s in anchor.stages] == [16, 24, 32]
+    assert [s.stride for s in anchor.stages] == [16, 32, 64] and anchor.built_size == (32, 32)
+    firsts = [anchor.blocks[anchor.stage_offset(i)] for i in range(3)]
+    assert isinstance(firsts[0], LevitBlock)
+    assert all(isinstance(f[0], LevitDownsample) and isinstance(f[1], LevitBlock) for f in firsts[1:])

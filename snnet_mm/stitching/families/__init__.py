@@ -2,7 +2,7 @@
 
 Importing this package imports torch only: the adapter files (which import timm) are found
 and imported on first lookup (``adapter_for``, ``families``) or attribute access
-(``ViTAnchor``, ...). Adding a family (LeViT, ConvNeXt, ...) is one new file here: subclass
+(``ViTAnchor``, ...). Adding a family (ConvNeXt, ...) is one new file here: subclass
 ``FamilyAnchor``, describe the stages, list the blocks in execution order and decorate the
 class with ``register_family``.
 """
@@ -13,9 +13,9 @@ import importlib
 from .base import LAYOUTS, FamilyAnchor, Stage, channels_last, from_channels_last, to_nchw
 from .registry import FAMILIES, adapter_for, adapter_modules, families, register_family, supported_families
 
-_ADAPTERS = {'ResNetAnchor': 'resnet', 'SwinAnchor': 'swin', 'ViTAnchor': 'vit'}
+_ADAPTERS = {'LeViTAnchor': 'levit', 'ResNetAnchor': 'resnet', 'SwinAnchor': 'swin', 'ViTAnchor': 'vit'}
 __all__ = [
-    'FAMILIES', 'FamilyAnchor', 'LAYOUTS', 'ResNetAnchor', 'Stage', 'SwinAnchor', 'ViTAnchor',
+    'FAMILIES', 'FamilyAnchor', 'LAYOUTS', 'LeViTAnchor', 'ResNetAnchor', 'Stage', 'SwinAnchor', 'ViTAnchor',
     'adapter_for', 'adapter_modules', 'channels_last', 'families', 'from_channels_last', 'register_family',
     'supported_families', 'to_nchw',
 ]

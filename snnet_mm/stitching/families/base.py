@@ -152,6 +152,25 @@ class FamilyAnchor(nn.Module):
         return 0
 
 
+def stage_units(stage_modules: Sequence[nn.Module]) -> tuple[nn.Module, ...]:
+    """Blocks of timm stages that downsample at their start (``stage.downsample`` then
+    ``stage.blocks``), with each downsampling folded into block 0 of its stage."""
+    units: list[nn.Module] = []
+    for stage in stage_modules:
+        first = stage.blocks[0]
+        if not isinstance(stage.downsample, nn.Identity):
+            first = nn.Sequential(stage.downsample, first)
+        units += [first, *stage.blocks[1:]]
+    return tuple(units)
+
+
+def stages_of(stage_modules: Sequence[nn.Module], feature_info: Sequence[Mapping[str, Any]],
+              layout: str) -> tuple[Stage, ...]:
+    """``Stage`` descriptions of timm stages with ``blocks``, widths and strides from ``feature_info``."""
+    return tuple(Stage(depth=len(stage.blocks), width=info['num_chs'], stride=info['reduction'], layout=layout)
+                 for stage, info in zip(stage_modules, feature_info))
+
+
 def channels_last(x: torch.Tensor, layout: str) -> torch.Tensor:
     """Move channels to the last dimension (tokens and NHWC already have them there)."""
     return x.permute(0, 2, 3, 1) if layout == 'nchw' else x

@@ -11,7 +11,7 @@ import torch
 from timm.models.swin_transformer import SwinTransformer, checkpoint_filter_fn
 from torch import nn
 
-from .base import FamilyAnchor, Stage
+from .base import FamilyAnchor, Stage, stage_units, stages_of
 from .registry import register_family
 
 
@@ -27,14 +27,8 @@ class SwinAnchor(FamilyAnchor):
 
     def __init__(self, model: SwinTransformer) -> None:
         super().__init__(model)
-        units: list[nn.Module] = []
-        for stage in model.layers:
-            first = stage.blocks[0]
-            if not isinstance(stage.downsample, nn.Identity):
-                first = nn.Sequential(stage.downsample, first)
-            units += [first, *stage.blocks[1:]]
         # A plain attribute (not a registered child): the state dict keeps timm's keys.
-        self._units = tuple(units)
+        self._units = stage_units(model.layers)
 
     @staticmethod
     def dynamic_kwargs() -> dict[str, Any]:
@@ -46,9 +40,7 @@ class SwinAnchor(FamilyAnchor):
 
     @property
     def stages(self) -> tuple[Stage, ...]:
-        return tuple(Stage(depth=len(stage.blocks), width=info['num_chs'], stride=info['reduction'],
-                           layout='nhwc')
-                     for stage, info in zip(self.model.layers, self.model.feature_info))
+        return stages_of(self.model.layers, self.model.feature_info, 'nhwc')
 
     @property
     def blocks(self) -> Sequence[nn.Module]:
