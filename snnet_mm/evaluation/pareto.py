@@ -12,7 +12,7 @@ _PRIMARY = ('mIoU', 'coco/bbox_mAP', 'coco/segm_mAP', 'bbox_mAP', 'accuracy/top1
 
 
 RECORD_KEYS = frozenset({'index', 'route', 'kind', 'flops', 'backbone_flops', 'params', 'latency_ms',
-                         'pareto', 'checkpoint', 'official_id', 'pass_wall_s', 'pass_stitches'})
+                         'pareto', 'checkpoint', 'official_id', 'v1_id', 'pass_wall_s', 'pass_stitches'})
 
 
 def metric_names(records: Sequence[dict[str, Any]]) -> list[str]:

@@ -25,6 +25,7 @@ from mmengine.model import is_model_wrapper
 
 from ..engine import find_stitched_backbone
 from ..interop.stitch_ids import official_ids
+from ..interop.v1_ids import v1_ids
 from .fingerprint import difference, sweep_fingerprint
 from .lock import WorkDirLock
 from .model_flops import ModelCost, model_costs
@@ -90,6 +91,7 @@ class StitchSweep:
         self._input_size = self._test_input_size()
         self._costs = self._model_costs()
         self._official_ids = official_ids(self.backbone.net.space.depths, self.backbone.stitches)
+        self._v1_ids = v1_ids(self.backbone.stitches)  # SN-Net v1 cfg_ids (all None outside v1 spaces)
         self._fingerprint: dict[str, Any] | None = None
         self.evaluated: list[int] = []  # stitches evaluated (not resumed) by this object's runs
         self.mode, self.max_branches = mode, max_branches
@@ -166,6 +168,8 @@ class StitchSweep:
         record = dict(index=index, official_id=self._official_ids[index], route=stitch.route, kind=stitch.kind,
                       flops=cost.flops, backbone_flops=cost.backbone_flops, params=cost.params,
                       latency_ms=self._latency_ms(), pass_wall_s=round(pass_wall_s, 3), pass_stitches=pass_stitches)
+        if any(v is not None for v in self._v1_ids):
+            record['v1_id'] = self._v1_ids[index]
         record.update({k: f for k, v in metrics.items() if (f := _as_float(v)) is not None})
         return record
 
