@@ -16,6 +16,8 @@ from mmengine.logging.history_buffer import HistoryBuffer  # noqa: E402
 from mmengine.model import BaseModel  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
+from snnet_mm.stitching import safe_load  # noqa: E402
+
 
 class ToyModel(BaseModel):
     def __init__(self) -> None:
@@ -61,8 +63,8 @@ def test_resume_continues_from_checkpoint(tmp_path):
     assert ckpt.exists()
     weights = first.model.linear.weight.detach().clone()
 
-    # Loading keeps weights_only=True and still succeeds.
-    state = torch.load(ckpt, weights_only=True)
+    # Loading keeps weights_only=True (snnet_mm's allow-list) and still succeeds.
+    state = safe_load.load(ckpt)
     assert isinstance(state['message_hub']['log_scalars']['train/loss'], HistoryBuffer)
 
     second = make_runner(str(tmp_path), max_iters=4, resume=True)
@@ -84,10 +86,10 @@ class SystemPayload:
 
 
 class GetattrPayload:
-    """What unpatched MMEngine writes: allowing getattr would open every attribute to a crafted file."""
+    """Unpatched MMEngine writes getattr(HistoryBuffer, 'min'); any other getattr is refused."""
 
     def __reduce__(self):
-        return (getattr, (HistoryBuffer, 'min'))
+        return (getattr, (HistoryBuffer, '_set_default_statistics'))
 
 
 @pytest.mark.parametrize('payload', ['system', 'getattr'])

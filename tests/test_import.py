@@ -1,4 +1,4 @@
-"""``import snnet_mm`` registers everything, imports only what registration needs, logs its patches."""
+"""``import snnet_mm`` registers everything, imports only what registration needs, prints nothing."""
 from __future__ import annotations
 
 import os
@@ -55,17 +55,29 @@ print('OK')
     assert 'OK' in python(direct)
 
 
-def test_compat_patches_log_once_each_and_can_be_turned_off():
+def test_import_prints_nothing():
+    """A script that prints a result must print only that: ``$(python -c ...)`` gets stdout."""
+    result = subprocess.run([sys.executable, '-c', 'import snnet_mm; print(42)'], capture_output=True, text=True,
+                            timeout=300, env={**os.environ, 'PYTHONPATH': ROOT})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout == '42\n' and result.stderr == ''
+
+
+def test_compat_patches_apply_once_each_log_at_debug_and_can_be_turned_off():
     code = """
+import logging, sys
+logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format='%(name)s %(levelname)s %(message)s')
 import snnet_mm, snnet_mm.compat as compat
 from mmengine.logging.history_buffer import HistoryBuffer
 assert compat.apply() == []  # already applied: nothing again, nothing logged again
 print('PATCHED', HistoryBuffer.__getstate__ is compat._history_buffer_getstate)
 """
-    output = python(code)
-    assert 'PATCHED True' in output
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, 'PYTHONPATH': ROOT})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout == 'PATCHED True\n'
     for _, what in __import__('snnet_mm.compat', fromlist=['PATCHES']).PATCHES.values():
-        assert output.count(f'snnet_mm compat: {what}') == 1
+        assert result.stderr.count(f'snnet_mm DEBUG snnet_mm compat: {what}') == 1
     output = python(code.replace('== []', '== [] and compat.disabled()'), SNNET_MM_NO_COMPAT='1')
     assert 'PATCHED False' in output and 'snnet_mm compat' not in output
 

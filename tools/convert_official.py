@@ -1,7 +1,7 @@
 """Convert a published SN-Netv2 checkpoint (ziplab/SN-Netv2) to ours and check it against a config.
 
     python tools/convert_official.py SRC DST --task seg|cls [--config CONFIG] [--merge-lora]
-        [--report REPORT.txt]
+        [--report REPORT.txt] [--unsafe-load]
 
 Every key of SRC is mapped (or verified, or dropped with a reason) and listed; a key left over is
 an error. The converted state dict is then loaded strictly into the model of CONFIG (default: the
@@ -9,12 +9,18 @@ matching config in configs/official/, chosen from the anchors' widths and the nu
 any missing or unexpected key is an error. DST gets the checkpoint and DST.py (without the .pth)
 a config that inherits CONFIG with the converted LoRA rank, ready for upstream tools/test.py and
 tools/test_stitches.py. Official stitch ids: --cfg-options model.backbone.stitch=official:29.
+
+SRC is read safely (``weights_only=True`` with the benign types official checkpoints hold
+allow-listed: docs/reliability.md); a file holding any other Python object is refused, naming
+it. ``--unsafe-load`` unpickles it anyway, which runs any code the file holds: use it only for a
+file from a source you trust. DST holds tensors and plain metadata only.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
 import os
+import sys
 from pathlib import Path
 
 import torch
@@ -23,6 +29,7 @@ from mmengine.config import Config
 import snnet_mm  # noqa: F401  (registers SNNetv2 and the relative-position anchors)
 from snnet_mm.interop import official_to_ours, unwrap_checkpoint
 from snnet_mm.interop.convert import OfficialInfo
+from snnet_mm.stitching import safe_load
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / 'configs' / 'official'
 _PAIRS = {(384, 1024): 's-l', (768, 1024): 'b-l'}
@@ -38,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--merge-lora', action='store_true',
                         help='fold the low-rank updates into the stitching weights (full-rank layers)')
     parser.add_argument('--report', help='also write the per-key report to this file')
+    parser.add_argument('--unsafe-load', action='store_true',
+                        help='unpickle SRC even if it holds Python objects outside the allow-list: RUNS ANY CODE '
+                             'IN THE FILE; only for a file you trust')
     return parser.parse_args(argv)
 
 
@@ -58,14 +68,12 @@ def default_config(info: OfficialInfo) -> Path:
     return path
 
 
-def load_official(src: str) -> dict:
-    if not os.path.isfile(src):
-        raise ValueError(f'src: no such file {src!r}')
-    try:
-        return torch.load(src, map_location='cpu', weights_only=True)
-    except Exception:  # noqa: BLE001 - official checkpoints pickle mmengine/argparse objects in their metadata
-        print(f'note: {src} holds pickled objects besides tensors; loading it fully (trust the file)')
-        return torch.load(src, map_location='cpu', weights_only=False)
+def load_official(src: str, *, unsafe: bool = False) -> dict:
+    """The official checkpoint object, read under snnet_mm's loading policy (see the module doc)."""
+    checkpoint = safe_load.load(src, field_name='src', unsafe=unsafe, unsafe_option='--unsafe-load')
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f'src: {src!r} holds a {type(checkpoint).__name__}, not a checkpoint dict')
+    return checkpoint
 
 
 def check_against_config(cfg: Config, state: dict) -> None:
@@ -89,7 +97,7 @@ def check_against_config(cfg: Config, state: dict) -> None:
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
-    state, entry = unwrap_checkpoint(load_official(args.src))
+    state, entry = unwrap_checkpoint(load_official(args.src, unsafe=args.unsafe_load))
     ours, report, info = official_to_ours(state, args.task, merge_lora=args.merge_lora)
     config = Path(args.config) if args.config else default_config(info)
     rank = None if args.merge_lora else info.lora_rank
@@ -118,4 +126,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except ValueError as exc:  # a bad input: its message, without a traceback
+        sys.exit(f'convert_official.py: error: {exc}')

@@ -24,6 +24,8 @@ from mmengine.registry import MODELS
 from mmpretrain.models.classifiers import ImageClassifier
 from torch import Tensor, nn
 
+from ..stitching import safe_load
+
 DISTILLATION_TYPES = ('hard', 'soft')
 
 
@@ -49,7 +51,7 @@ def build_teacher(teacher: dict) -> nn.Module:
     pretrained = checkpoint is None and bool(teacher.get('pretrained', True))
     model = timm.create_model(teacher['name'], pretrained=pretrained, **teacher.get('model_kwargs', {}))
     if checkpoint is not None:
-        state = torch.load(checkpoint, map_location='cpu', weights_only=True)
+        state = safe_load.load(checkpoint, field_name='teacher.checkpoint')
         for key in ('model', 'state_dict'):
             if isinstance(state, dict) and isinstance(state.get(key), dict):
                 state = state[key]

@@ -7,8 +7,9 @@ A source is one of
   - ``'timm'`` or ``'timm:<tag>'`` / ``'timm:<model>.<tag>'``: timm's own pretrained weights
     (hub, URL cache, or the ``pretrained_cfg_overlay=dict(file=...)`` override).
 
-Files are read with ``weights_only=True``; a file that is not a state dict, or one of another
-architecture, is a ``ValueError`` naming the field, the source and the first bad key.
+Files are read under the loading policy of ``safe_load`` (``weights_only=True``, benign types
+only); a file that is not a state dict, or one of another architecture, is a ``ValueError``
+naming the field, the source and the first bad key.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import torch
 from timm.models.vision_transformer import VisionTransformer
 from torch import nn
 
+from . import safe_load
 from .families import adapter_for
 
 logger = logging.getLogger('snnet_mm')
@@ -84,12 +86,7 @@ def load_anchor_weights(model: VisionTransformer, source: str, field_name: str, 
         state, where = _as_state_dict(_read(lambda: (loader or _read_url)(source), source, field_name),
                                       source, field_name), source
     else:
-        if not os.path.isfile(source):
-            raise ValueError(f'{field_name}: no such file {source!r}')
-        if os.path.getsize(source) == 0:
-            raise ValueError(f'{field_name}: {source!r} is not a readable checkpoint (the file is empty)')
-        state, where = _as_state_dict(_read(lambda: _read_file(source), source, field_name),
-                                      source, field_name), source
+        state, where = _as_state_dict(_read_file(source, field_name), source, field_name), source
     missing, unexpected = _fit(model, state, where, field_name)
     report = LoadReport(field=field_name, source=where, missing=missing, unexpected=unexpected)
     logger.info(report.describe())
@@ -99,11 +96,13 @@ def load_anchor_weights(model: VisionTransformer, source: str, field_name: str, 
 # ----------------------------------------------------------------------------- reading
 
 
-def _read_file(path: str) -> Any:
-    if path.endswith('.safetensors'):
-        from safetensors.torch import load_file
-        return load_file(path, device='cpu')
-    return torch.load(path, map_location='cpu', weights_only=True)
+def _read_file(path: str, field_name: str) -> Any:
+    if not path.endswith('.safetensors'):
+        return safe_load.load(path, field_name=field_name)
+    if not os.path.isfile(path):
+        raise ValueError(f'{field_name}: no such file {path!r}')
+    from safetensors.torch import load_file
+    return _read(lambda: load_file(path, device='cpu'), path, field_name)
 
 
 def _read_url(uri: str) -> Any:
@@ -114,23 +113,10 @@ def _read_url(uri: str) -> Any:
 
 def _read(read: Callable[[], Any], source: str, field_name: str) -> Any:
     try:
-        return read()
+        with safe_load.allowed_globals():
+            return read()
     except Exception as e:  # every reader's failure is one user-facing message
-        raise ValueError(f'{field_name}: {source!r} is not a readable checkpoint ({_reason(e)})') from None
-
-
-def _reason(error: BaseException) -> str:
-    """A one-line cause, without torch's advice to disable safe loading."""
-    text = str(error)
-    if 'WeightsUnpickler error:' in text:  # torch's safe unpickler: keep only its finding
-        detail = next((line.strip() for line in text.split('WeightsUnpickler error:', 1)[1].splitlines()
-                       if line.strip()), '')
-        if 'global' in detail.lower():
-            name = detail.split(' was not')[0].removeprefix('Unsupported global: ').removeprefix('GLOBAL ')
-            return f'it holds Python objects besides tensors ({name}), which safe loading refuses'
-        return f'UnpicklingError: {detail}'
-    first = text.strip().splitlines()[0].split('. ')[0] if text.strip() else 'ran out of input'
-    return f'{type(error).__name__}: {first}'
+        raise safe_load.refusal(e, source, field_name) from None
 
 
 def _as_state_dict(obj: Any, source: str, field_name: str) -> dict[str, torch.Tensor]:
@@ -183,11 +169,12 @@ def _read_timm(model: VisionTransformer, cfg: dict[str, Any], source: str, field
 
     where = cfg.get('file') or cfg.get('hf_hub_id') or cfg.get('url') or source
     try:
-        timm.models.load_pretrained(model, pretrained_cfg=cfg, num_classes=model.num_classes, filter_fn=capture)
+        with safe_load.allowed_globals():
+            timm.models.load_pretrained(model, pretrained_cfg=cfg, num_classes=model.num_classes, filter_fn=capture)
     except _Captured as captured:
         return _as_state_dict(captured.state, where, field_name)
     except Exception as e:  # noqa: BLE001 - see _read
-        raise ValueError(f'{field_name}: {where!r} is not a readable checkpoint ({_reason(e)})') from None
+        raise safe_load.refusal(e, where, field_name) from None
     raise ValueError(f'{field_name}: timm loaded {where!r} without a state dict (custom loader); '
                      'give a local converted state dict instead')
 
@@ -203,7 +190,7 @@ def _fit(model: VisionTransformer, state: dict[str, torch.Tensor], where: str,
     try:
         state = adapter.checkpoint_filter(state, model)
     except Exception as e:  # noqa: BLE001 - a foreign layout the filter cannot adapt
-        raise ValueError(f'{field_name}: {where!r} does not fit the anchor ({_reason(e)})') from None
+        raise ValueError(f'{field_name}: {where!r} does not fit the anchor ({safe_load.reason(e)})') from None
     _check_shapes(model, state, where, field_name, before_filter=False, head_keys=head_keys)
     own = model.state_dict()
     state = {k: v for k, v in state.items() if not (k in head_keys and k in own and v.shape != own[k].shape)}

@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from upstream import (CONFIGS, ROOT, TrainedRun, export_stitch, metric, run, scalars, tool_path,  # noqa: E402
                       train_then_delete_anchors)
 
+from snnet_mm.stitching import safe_load  # noqa: E402
 from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -72,7 +73,7 @@ def test_exported_stitch_traces_with_torch_export(root, trained):
     register_all_modules()
     config, checkpoint = export_stitch(CONFIG, trained.work_dir / 'epoch_10.pth', '3', 'export3_trace', root)
     model = MODELS.build(Config.fromfile(config).model).eval()
-    model.load_state_dict(torch.load(checkpoint, weights_only=True)['state_dict'])
+    model.load_state_dict(safe_load.load(checkpoint)['state_dict'])
     x = torch.randn(2, 3, 32, 32)
     program = torch.export.export(model.backbone, (x,))
     torch.testing.assert_close(program.module()(x), model.backbone(x))

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from toy import ToyStitchedClassifier, dataloader_cfg  # noqa: E402
 
 from snnet_mm import SNNetv2, StitchSamplingHook  # noqa: E402
+from snnet_mm.stitching import safe_load  # noqa: E402
 from snnet_mm.stitching.sampling import StitchSampler, group_by_flops  # noqa: E402
 
 
@@ -114,7 +115,7 @@ def test_resume_after_kill_continues_the_sequence_without_reinit(tmp_path, monke
     with pytest.raises(KeyboardInterrupt):
         killed.train()
     assert (tmp_path / 'killed' / 'iter_4.pth').exists()
-    saved = torch.load(tmp_path / 'killed' / 'iter_4.pth', weights_only=True)['state_dict']
+    saved = safe_load.load(tmp_path / 'killed' / 'iter_4.pth')['state_dict']
 
     def no_reinit(*args, **kwargs):
         raise AssertionError('stitching layers were re-initialised on resume')
@@ -131,7 +132,7 @@ def test_resume_after_kill_continues_the_sequence_without_reinit(tmp_path, monke
 def test_load_from_keeps_trained_stitching_layers(tmp_path, monkeypatch):
     trained = make_runner(tmp_path / 'a', max_iters=2, ckpt_interval=2)
     trained.train()
-    saved = torch.load(tmp_path / 'a' / 'iter_2.pth', weights_only=True)['state_dict']
+    saved = safe_load.load(tmp_path / 'a' / 'iter_2.pth')['state_dict']
     monkeypatch.setattr(SNNetv2, 'init_stitching_layers',
                         lambda *a, **k: pytest.fail('load_from must not re-initialise'))
     runner = make_runner(tmp_path / 'b', max_iters=1, load_from=str(tmp_path / 'a' / 'iter_2.pth'))
