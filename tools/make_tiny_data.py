@@ -1,10 +1,11 @@
-"""Write a tiny dataset in an upstream layout (learnable coloured shapes), for CPU runs.
+"""Write a tiny dataset in an upstream layout (learnable coloured shapes, or digit scenes), for CPU runs.
 
     python tools/make_tiny_data.py ade20k data/tiny/ade20k
     python tools/make_tiny_data.py coco_stuff10k data/tiny/coco_stuff10k
     python tools/make_tiny_data.py coco data/tiny/coco
     python tools/make_tiny_data.py nyu data/tiny/nyu
     python tools/make_tiny_data.py imagenet data/tiny/imagenet
+    python tools/make_tiny_data.py digit-scenes data/digit_scenes   # ade20k/, coco/ and nyu/ of one scene set
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     counts = {k: v for k, v in (('num_train', args.num_train), ('num_val', args.num_val)) if v is not None}
     root = make_tiny_data(args.kind, args.out_dir, seed=args.seed, **counts)
-    MMLogger.get_instance('snnet_mm').info(f'wrote a tiny {args.kind} dataset to {root}')
+    MMLogger.get_instance('snnet_mm').info(f'wrote {args.kind} data to {root}')
 
 
 if __name__ == '__main__':

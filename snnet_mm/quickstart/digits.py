@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 from mmengine.dataset import BaseDataset
 from mmengine.registry import DATASETS
+
+from ..tiny_data.digits import SPLITS, digit_split, upsample
 
 
 @DATASETS.register_module()
@@ -27,7 +28,7 @@ class DigitsDataset(BaseDataset):
 
     def __init__(self, *, split: str = 'train', img_size: int = 32, val_fraction: float = 0.2,
                  limit: int | None = None, seed: int = 0, pipeline: list | None = None, **kwargs) -> None:
-        if split not in ('train', 'val'):
+        if split not in SPLITS:
             raise ValueError(f"split: expected 'train' or 'val', got {split!r}")
         if not 0 < val_fraction < 1:
             raise ValueError(f'val_fraction: expected a value in (0, 1), got {val_fraction!r}')
@@ -36,15 +37,9 @@ class DigitsDataset(BaseDataset):
         super().__init__(pipeline=pipeline or [], serialize_data=False, **kwargs)
 
     def load_data_list(self) -> list[dict]:
-        from sklearn.datasets import load_digits
-        digits = load_digits()
-        images = torch.tensor(digits.images, dtype=torch.float32)[:, None] / 16.0
-        images = torch.nn.functional.interpolate(images, size=self.img_size, mode='bilinear', align_corners=False)
-        images = (images.clamp(0, 1) * 255).round().to(torch.uint8).repeat(1, 3, 1, 1).permute(0, 2, 3, 1).numpy()
-        order = np.random.default_rng(self.seed).permutation(len(images))
-        num_val = int(round(len(images) * self.val_fraction))
-        chosen = order[:num_val] if self.split == 'val' else order[num_val:]
+        images, labels, _ = digit_split(self.split, val_fraction=self.val_fraction, seed=self.seed)
         if self.limit is not None:
-            chosen = chosen[:self.limit]
-        return [dict(img=np.ascontiguousarray(images[i]), gt_label=int(digits.target[i]),
-                     img_shape=images[i].shape[:2], ori_shape=images[i].shape[:2]) for i in chosen]
+            images, labels = images[:self.limit], labels[:self.limit]
+        images = np.repeat(upsample(images, self.img_size)[..., None], 3, axis=3)
+        return [dict(img=np.ascontiguousarray(image), gt_label=int(label),
+                     img_shape=image.shape[:2], ori_shape=image.shape[:2]) for image, label in zip(images, labels)]

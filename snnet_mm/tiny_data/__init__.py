@@ -1,5 +1,6 @@
 """Tiny datasets in the on-disk layouts of the upstream datasets, for CPU tests and demos."""
 from .coco import make_coco_dataset
+from .digit_scenes import make_digit_scenes
 from .imagenet import make_imagenet_dataset
 from .nyu import make_nyu_dataset
 from .segmentation import make_segmentation_dataset
@@ -10,6 +11,7 @@ MAKERS = {
     'coco_stuff10k': lambda out, **kw: make_segmentation_dataset(out, 'coco_stuff10k', **kw),
     'coco': lambda out, **kw: make_coco_dataset(out, **kw),
     'nyu': lambda out, **kw: make_nyu_dataset(out, **kw),
+    'digit-scenes': lambda out, **kw: make_digit_scenes(out, **kw),
 }
 
 
@@ -20,5 +22,5 @@ def make_tiny_data(kind: str, out_dir: str, **kwargs):
     return MAKERS[kind](out_dir, **kwargs)
 
 
-__all__ = ['MAKERS', 'make_coco_dataset', 'make_imagenet_dataset', 'make_nyu_dataset',
+__all__ = ['MAKERS', 'make_coco_dataset', 'make_digit_scenes', 'make_imagenet_dataset', 'make_nyu_dataset',
            'make_segmentation_dataset', 'make_tiny_data']
