@@ -37,12 +37,9 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_size, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
+# The full config's test pipeline at 128 (annotations and meta keys as there).
+test_pipeline = [dict(type='LoadImageFromFile'), dict(type='Resize', scale=image_size, keep_ratio=True),
+                 *_base_.test_pipeline[2:]]
 train_dataloader = dict(
     batch_size=4, num_workers=0, persistent_workers=False,
     dataset=dict(times=1, dataset=dict(data_root=data_root, metainfo=metainfo, pipeline=train_pipeline)))

@@ -1,22 +1,11 @@
-# Tiny CPU variant of the COCO-Stuff-10k SETR-naive config.
+# Tiny CPU variant of the COCO-Stuff-10k SETR-naive config (171 classes).
 # Data: python tools/make_tiny_data.py coco_stuff10k data/tiny/coco_stuff10k
-_base_ = ['./setr-naive_snnetv2_tiny_ade20k-64x64.py']
+_base_ = [
+    '../_base_/models/setr-naive_snnetv2_tiny.py', '../_base_/datasets/tiny-coco-stuff10k_bs4_64x64.py',
+    '../_base_/schedules/tiny_sgd-poly_20i.py', 'mmseg::_base_/default_runtime.py',
+    '../_base_/snnet_training.py',
+]
 
-num_classes = 171
-data_root = 'data/tiny/coco_stuff10k'
-model = dict(
-    decode_head=dict(num_classes=num_classes),
-    auxiliary_head=[
-        dict(type='SETRUPHead', in_channels=64, channels=16, num_classes=num_classes, dropout_ratio=0,
-             norm_cfg=dict(type='BN', requires_grad=True), act_cfg=dict(type='ReLU'), kernel_size=1,
-             align_corners=False, in_index=i, num_convs=2,
-             loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4))
-        for i in range(3)
-    ])
-
-dataset = dict(type='COCOStuffDataset', data_root=data_root, reduce_zero_label=True)
-train_dataloader = dict(dataset=dict(
-    **dataset, data_prefix=dict(img_path='images/train2014', seg_map_path='annotations/train2014')))
-val_dataloader = dict(dataset=dict(
-    **dataset, data_prefix=dict(img_path='images/test2014', seg_map_path='annotations/test2014')))
-test_dataloader = val_dataloader
+model = dict(decode_head=dict(num_classes=_base_.num_classes),  # lists replace: all three heads
+             auxiliary_head=[dict(h, num_classes=_base_.num_classes) for h in _base_.model.auxiliary_head])
+custom_hooks = [dict(type='StitchSamplingHook', num_init_images=8, gap_gflops=0.0005)]
