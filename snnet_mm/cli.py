@@ -2,7 +2,7 @@
 
     snnet train mmseg|mmdet|mmpretrain CONFIG [tool args]
     snnet test  mmseg|mmdet|mmpretrain CONFIG CHECKPOINT [tool args]
-    snnet flops|sweep|select|export|infer|quickstart|convert|tiny-data [tool args]   (each with --help)
+    snnet flops|sweep|select|export|infer|demo|quickstart|convert|tiny-data [tool args]   (each with --help)
 
 MMEngine resolves ``_base_`` before a config's ``custom_imports`` run, so a config inheriting
 ``snnet_mm::...`` needs snnet_mm imported before the upstream tool starts; like ``mim train``,
@@ -24,6 +24,7 @@ TOOLS = {  # command -> (script in snnet_mm/.mim/tools, what it does)
     'select': ('select_stitch', 'best Pareto stitch of a sweep within a budget'),
     'export': ('export_stitch', 'one stitch as a plain model checkpoint'),
     'infer': ('infer', 'run one stitch on images'),
+    'demo': ('demo', 'web page switching stitches by budget on your images (extra: [demo])'),
     'quickstart': ('quickstart', 'SN-Netv2 end to end on scikit-learn digits, on a CPU'),
     'convert': ('convert_official', 'official SN-Netv2 checkpoint -> this layout (+ config)'),
     'tiny-data': ('make_tiny_data', 'tiny datasets in upstream layouts for the tiny configs'),

@@ -17,7 +17,8 @@ from mmengine.registry import HOOKS, LOOPS, MODELS
 for registry, name in ((MODELS, 'SNNetv2'), (MODELS, 'SimpleFeaturePyramid'), (MODELS, 'LN2d'),
                        (MODELS, 'DPTDepthHead'), (HOOKS, 'StitchSamplingHook'), (LOOPS, 'StitchValLoop')):
     assert registry.get(name) is not None, name
-print('LOADED', sorted(m for m in ('timm', 'torchvision', 'mmseg', 'mmdet', 'mmpretrain') if m in sys.modules))
+print('LOADED', sorted(m for m in ('timm', 'torchvision', 'mmseg', 'mmdet', 'mmpretrain', 'gradio', 'playwright')
+                       if m in sys.modules))
 """
 
 
@@ -95,3 +96,17 @@ from snnet_mm.stitching.families import families
 print('LOADED', before, sorted(families()), 'timm' in sys.modules, len(adapter_modules()))
 """
     assert "LOADED False ['levit', 'resnet', 'swin', 'vit'] True 4" in python(code)
+
+
+def test_demo_engine_imports_no_web_framework_until_the_page_is_built():
+    """``snnet demo``'s engine (model, stitch menu, checks) is usable without Gradio; only the page imports it."""
+    pytest.importorskip('gradio')
+    code = """
+import sys
+import snnet_mm.demo, snnet_mm.demo.session, snnet_mm.demo.menu, snnet_mm.demo.view, snnet_mm.demo.server
+before = sorted(m for m in ('gradio', 'playwright', 'mmseg', 'mmdet', 'mmpretrain') if m in sys.modules)
+from snnet_mm.demo.page import import_gradio
+import_gradio()
+print('LOADED', before, 'gradio' in sys.modules)
+"""
+    assert "LOADED [] True" in python(code)

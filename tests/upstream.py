@@ -13,6 +13,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / 'configs'
+TINY_TASKS = {  # config, tiny data kind, an image of it
+    'segmentation': ('segmentation/upernet_snnetv2_tiny_ade20k-64x64.py', 'ade20k', 'images/validation/*.jpg'),
+    'depth': ('depth/dpt_snnetv2_tiny_nyu-64x64.py', 'nyu', 'images/test/*.jpg'),
+    'detection': ('detection/mask-rcnn_snnetv2_tiny_coco-128x128.py', 'coco', 'val2017/*.jpg'),
+    'classification': ('classification/snnetv2_tiny_imagenet-32px.py', 'imagenet', 'val/*/*.JPEG'),
+}
 
 
 def build_config_model(path: Path, scope: str):

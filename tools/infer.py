@@ -3,9 +3,10 @@
     python tools/infer.py CONFIG CHECKPOINT IMAGE [--stitch S | --max-gflops G] --out out.png
 
 Uses the upstream inferencers and visualizers (mmseg ``MMSegInferencer`` for segmentation and
-depth, mmdet ``DetInferencer``, mmpretrain ``ImageClassificationInferencer``); only the trained
-checkpoint is read. ``--stitch`` is an index or a route as printed; ``--max-gflops`` picks the most
-expensive stitch within that many backbone GFLOPs. Classification also prints the top-5 classes.
+depth, mmdet ``DetInferencer``, mmpretrain ``ImageClassificationInferencer``) through
+``snnet_mm.demo.inference``, as ``snnet demo`` does; only the trained checkpoint is read.
+``--stitch`` is an index or a route as printed; ``--max-gflops`` picks the most expensive stitch
+within that many backbone GFLOPs. Classification also prints the top-5 classes.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from typing import Any
 import mmcv
 import numpy as np
 from mmengine.config import Config, DictAction
+
+from snnet_mm.demo.inference import StitchInferencer
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -43,49 +46,15 @@ def configure(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def classify(cfg: Config, args: argparse.Namespace) -> tuple[np.ndarray, list[tuple[str, float]]]:
-    from mmpretrain.apis import ImageClassificationInferencer
-    inferencer = ImageClassificationInferencer(model=cfg, pretrained=args.checkpoint, device=args.device)
-    (pred,) = inferencer(args.image, return_datasamples=True)
-    scores = pred.pred_score
-    classes = inferencer.classes or [str(i) for i in range(len(scores))]
-    top5 = [(classes[i], float(scores[i])) for i in scores.argsort(descending=True)[:5].tolist()]
-    (vis,) = inferencer.visualize([args.image], [pred], show_dir=str(Path(args.out).parent / '.infer_vis'))
-    return vis, top5
-
-
-def detect(cfg: Config, args: argparse.Namespace) -> np.ndarray:
-    from mmdet.apis import DetInferencer
-    inferencer = DetInferencer(model=cfg, weights=args.checkpoint, device=args.device, show_progress=False)
-    result = inferencer(args.image, return_vis=True, no_save_vis=True, no_save_pred=True)
-    return _single(result['visualization'])
-
-
-def segment(cfg: Config, args: argparse.Namespace) -> np.ndarray:
-    from mmseg.apis import MMSegInferencer
-    inferencer = MMSegInferencer(model=cfg, weights=args.checkpoint, device=args.device)
-    return _single(inferencer(args.image, return_vis=True)['visualization'])
-
-
-def _single(visualization: np.ndarray | list[np.ndarray]) -> np.ndarray:
-    # Inferencers unwrap the list for a single input (mmseg) or keep it (mmdet).
-    return visualization[0] if isinstance(visualization, list) else visualization
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     cfg = configure(args)
-    scope = cfg.get('default_scope')
+    prediction = StitchInferencer(cfg, args.checkpoint, device=args.device).predict(args.image)
     result: dict[str, Any] = {}
-    if scope == 'mmpretrain':
-        vis, result['top5'] = classify(cfg, args)
-        print('\n'.join(f'{k + 1}. {name}: {score:.4f}' for k, (name, score) in enumerate(result['top5'])))
-    elif scope == 'mmdet':
-        vis = detect(cfg, args)
-    elif scope == 'mmseg':
-        vis = segment(cfg, args)
-    else:
-        raise ValueError(f'config: default_scope {scope!r} is none of mmseg, mmdet, mmpretrain')
+    if prediction.top5:
+        result['top5'] = list(prediction.top5)
+        print('\n'.join(f'{k + 1}. {name}: {score:.4f}' for k, (name, score) in enumerate(prediction.top5)))
+    vis = prediction.picture
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     mmcv.imwrite(np.ascontiguousarray(vis[..., ::-1]), args.out)  # visualizers draw RGB
     print(f'wrote {args.out}')

@@ -67,17 +67,34 @@ step "install mmsegmentation, mmdet, mmpretrain, timm, fvcore, scikit-learn, ten
 "${PIP[@]}" install -q "mmsegmentation==1.2.2" "mmdet==3.3.0" "mmpretrain==1.2.0" \
   ftfy regex timm fvcore scikit-learn tensorboard "setuptools<80"
 
-step "install snnet_mm (editable) with test extras"
-"${PIP[@]}" install -q --no-build-isolation -e "$REPO[test]"
+step "install snnet_mm (editable) with test and demo extras"
+"${PIP[@]}" install -q --no-build-isolation -e "$REPO[test,demo]"
+
+step "system Chromium for the demo's browser checks (snnet demo --screenshot)"
+if command -v chromium >/dev/null 2>&1; then
+  echo "[setup] $(chromium --version 2>/dev/null | head -n 1) already installed"
+elif command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  # Debian's browser: Playwright is pointed at it and never downloads one of its own.
+  if (export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq chromium >/dev/null); then
+    echo "[setup] installed $(chromium --version 2>/dev/null | head -n 1)"
+  else
+    echo "[setup] WARNING: apt-get could not install chromium (snnet demo --screenshot needs it);" \
+         "everything else is installed" >&2
+  fi
+else
+  echo "[setup] WARNING: no chromium and no apt-get run as root to install it (snnet demo --screenshot" \
+       "needs Debian's chromium package); everything else is installed" >&2
+fi
 
 step "check the stack"
 "$PY" - <<'PY'
 import mmcv, mmcv.ops, mmdet, mmengine, mmpretrain, mmseg, timm, torch, torchvision
+import gradio, playwright
 import snnet_mm
 print(f"[setup] torch {torch.__version__}, torchvision {torchvision.__version__}, "
       f"mmcv {mmcv.__version__} (ops ok), mmengine {mmengine.__version__}, "
       f"mmseg {mmseg.__version__}, mmdet {mmdet.__version__}, "
-      f"mmpretrain {mmpretrain.__version__}, timm {timm.__version__}")
+      f"mmpretrain {mmpretrain.__version__}, timm {timm.__version__}, gradio {gradio.__version__}")
 PY
 STEP="done"
 echo "[setup] done: activate with 'source $VENV/bin/activate'"

@@ -5,6 +5,8 @@
 # reach ~97-98 %), so the anchors differ in width, 4x: in 30 epochs each the narrow one stays
 # clearly below the wide one, as DeiT-S stays below DeiT-L on ImageNet.
 _base_ = ['mmpretrain::_base_/default_runtime.py', '../_base_/snnet_training.py']
+# DigitsDataset lives in snnet_mm.quickstart: upstream tools and `snnet demo` build it from here.
+custom_imports = dict(imports=['snnet_mm', 'snnet_mm.quickstart'], allow_failed_imports=False)
 
 vit = dict(name='vit_tiny_patch16_224', img_size=32)
 anchors = [

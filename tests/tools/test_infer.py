@@ -13,16 +13,9 @@ pytest.importorskip('mmdet')
 pytest.importorskip('mmpretrain')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tools_loader import load_tool  # noqa: E402
-from upstream import CONFIGS  # noqa: E402
+from upstream import CONFIGS, TINY_TASKS as TASKS  # noqa: E402
 
 from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
-
-TASKS = {  # config, tiny data kind, an image of it
-    'segmentation': ('segmentation/upernet_snnetv2_tiny_ade20k-64x64.py', 'ade20k', 'images/validation/*.jpg'),
-    'depth': ('depth/dpt_snnetv2_tiny_nyu-64x64.py', 'nyu', 'images/test/*.jpg'),
-    'detection': ('detection/mask-rcnn_snnetv2_tiny_coco-128x128.py', 'coco', 'val2017/*.jpg'),
-    'classification': ('classification/snnetv2_tiny_imagenet-32px.py', 'imagenet', 'val/*/*.JPEG'),
-}
 
 
 @pytest.mark.parametrize('task', sorted(TASKS))
