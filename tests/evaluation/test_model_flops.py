@@ -18,8 +18,8 @@ from upstream import CONFIGS  # noqa: E402
 from snnet_mm.evaluation.model_flops import (_data_samples, build_meta_model, default_input_size,  # noqa: E402
                                              model_costs)
 
-TINY = sorted(p for p in CONFIGS.rglob('*.py') if 'tiny' in p.name)
-FULL = sorted(p for p in CONFIGS.rglob('*.py') if 'tiny' not in p.name and p.parent.name not in ('_base_', 'quickstart'))
+TINY = sorted(p for p in CONFIGS.rglob('*.py') if 'tiny' in p.name and '_base_' not in p.parts)
+FULL = sorted(p for p in CONFIGS.rglob('*.py') if 'tiny' not in p.name and '_base_' not in p.parts and p.parent.name != 'quickstart')
 
 
 def load_config(path: Path, **options) -> Config:
