@@ -32,6 +32,7 @@ from typing import Any
 
 import mmengine.dist.utils as dist_utils
 import mmengine.runner.checkpoint as mm_checkpoint
+import torch
 from mmengine.config import ConfigDict
 from mmengine.logging import print_log
 from mmengine.logging.history_buffer import HistoryBuffer
