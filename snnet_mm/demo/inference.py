@@ -113,6 +113,7 @@ class StitchInferencer:
         else:
             from mmseg.apis import MMSegInferencer
             self.inferencer = MMSegInferencer(model=cfg, weights=checkpoint, device=device)
+        self.inferencer.show_progress = False  # a progress bar per image is noise in a server's log
         from ..engine import find_stitched_backbone
         self.backbone = find_stitched_backbone(self.model)
         self._timer = _ForwardTimer(self.model)
