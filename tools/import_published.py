@@ -1,4 +1,4 @@
-"""Import published SN-Netv2 per-stitch results (ziplab/SN-Netv2) into our sweep format.
+"""Import published SN-Netv2 (ziplab/SN-Netv2) or SN-Net v1 (ziplab/SN-Net) per-stitch results into our sweep format.
 
     python tools/import_published.py OUT.json --depths 12 24 \
         --seg-results segmentation/results/eval_single_scale_20230507_235400.json \
@@ -6,9 +6,14 @@
         [--source TEXT]
     python tools/import_published.py OUT.json --depths 12 24 \
         --cls-results classification/results/stitches_res_s_l.txt [--source TEXT]
+    python tools/import_published.py OUT.json --v1 levit-192-256 \
+        --cls-results stitching_levit/results/stitches_res.txt [--source TEXT]
+
+``--v1 NAME`` reads an SN-Net v1 results file (``cfg_id``, ``acc1``, ``acc5``, ``flops`` per line) of
+one of the published v1 models: deit-ti-s-b, swin-t-s-b, r18-r50, r18-swin-t, levit-192-256.
 
 OUT.json holds {"source", "metric", "stitches": [...]}: one record per published stitch with our
-index, the official id, route, kind, FLOPs, the metrics under our evaluators' names and a Pareto
+index, the official id (``v1_id`` for v1), route, kind, FLOPs, the metrics under our evaluators' names and a Pareto
 flag; ``tools/test_stitches.py ... --compare OUT.json`` plots it next to our sweep.
 """
 from __future__ import annotations
@@ -18,14 +23,18 @@ import json
 from pathlib import Path
 
 from snnet_mm.evaluation.sweep import finalize
-from snnet_mm.interop.published import published_records, read_cls_results, read_flops, read_seg_results
+from snnet_mm.interop.published import (published_records, published_v1_records, read_cls_results, read_flops,
+                                        read_seg_results)
+from snnet_mm.interop.v1_ids import V1_RELEASES, v1_release
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('out', help='output json (our stitches.json layout plus "source")')
-    parser.add_argument('--depths', type=int, nargs=2, required=True, metavar=('SMALL', 'LARGE'),
-                        help='block counts of the two anchors, e.g. 12 24')
+    space = parser.add_mutually_exclusive_group(required=True)
+    space.add_argument('--depths', type=int, nargs=2, metavar=('SMALL', 'LARGE'),
+                       help='SN-Netv2: block counts of the two anchors, e.g. 12 24')
+    space.add_argument('--v1', choices=sorted(V1_RELEASES), help='SN-Net v1: the published model the file is of')
     group = parser.add_mutually_exclusive_group()
     group.add_argument('--seg-results', help='segmentation results json (official id -> metric)')
     group.add_argument('--cls-results', help='classification results txt (one json per line)')
@@ -36,6 +45,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error('give --seg-results, --cls-results or --flops')
     if args.seg_results and not args.flops:
         parser.error('--seg-results needs --flops (the results file has no FLOPs)')
+    if args.v1 and not args.cls_results:
+        parser.error('--v1 needs --cls-results (the v1 results txt)')
     return args
 
 
@@ -48,7 +59,10 @@ def main(argv: list[str] | None = None) -> dict:
         metrics, flops = read_cls_results(args.cls_results)
     if args.flops:
         flops = read_flops(args.flops)
-    records = published_records(args.depths, metrics, flops)
+    if args.v1:
+        records = published_v1_records(v1_release(args.v1), metrics, flops)
+    else:
+        records = published_records(args.depths, metrics, flops)
     metric = None
     if metrics:
         records, metric = finalize(records)

@@ -1,6 +1,7 @@
-"""Published SN-Netv2 per-stitch result files -> our sweep records.
+"""Published SN-Netv2 and SN-Net v1 per-stitch result files -> our sweep records.
 
-Reads the three formats of ``ziplab/SN-Netv2``:
+Reads the three formats of ``ziplab/SN-Netv2`` (and the v1 ``results/*.txt`` of ``ziplab/SN-Net``,
+which have the classification format below, FLOPs included):
 
 - segmentation results (``segmentation/results/*.json``): ``{"<official id>": {"config": ...,
   "metric": {"mIoU": 0.4557, "aAcc": ..., "mAcc": ..., "IoU.<class>": ...}}}`` (fractions);
@@ -20,6 +21,7 @@ from typing import Any, Sequence
 
 from ..stitching.stitch import enumerate_stitches
 from .stitch_ids import official_id_map
+from .v1_ids import V1Release, v1_stitches
 
 SEG_METRICS = ('mIoU', 'aAcc', 'mAcc')
 CLS_METRICS = {'acc1': 'accuracy/top1', 'acc5': 'accuracy/top5'}
@@ -84,4 +86,28 @@ def published_records(depths: Sequence[int], metrics: dict[int, dict[str, float]
         stitch = space.stitches[mapping[oid]]
         records.append(dict(index=mapping[oid], official_id=oid, route=stitch.route, kind=stitch.kind,
                             flops=flops[oid], **metrics.get(oid, {})))
+    return sorted(records, key=lambda r: r['index'])
+
+
+def published_v1_records(release: V1Release, metrics: dict[int, dict[str, float]],
+                         flops: dict[int, int]) -> list[dict[str, Any]]:
+    """Sweep records (with ``v1_id``) for every ``cfg_id`` of a published SN-Net v1 results file.
+
+    Raises:
+        ValueError: A ``cfg_id`` outside the release's v1 space, or one without FLOPs.
+    """
+    stages = release.stages or None
+    space = enumerate_stitches(list(release.depths), mode='v1', stages=stages)
+    ours = {s.segments: i for i, s in enumerate(space.stitches)}
+    official = v1_stitches(release.depths, stages=release.stages)
+    records = []
+    for oid in sorted(set(metrics) | set(flops)):
+        if not 0 <= oid < len(official):
+            raise ValueError(f'cfg_id {oid}: out of range [0, {len(official)}) for the {release.code_base} space')
+        if oid not in flops:
+            raise ValueError(f'cfg_id {oid}: has results but no FLOPs')
+        index = ours[official[oid].segments]
+        stitch = space.stitches[index]
+        records.append(dict(index=index, v1_id=oid, route=stitch.route, kind=stitch.kind, flops=flops[oid],
+                            **metrics.get(oid, {})))
     return sorted(records, key=lambda r: r['index'])

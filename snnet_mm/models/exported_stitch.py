@@ -51,6 +51,11 @@ class SNNetv2Stitch(BaseModule):
             stitch = family.export_stitch(index)
         self.route = family.stitches[index].route
         self.stitch: ExportedStitch = stitch.to_empty(device='cpu')
+        # Derived buffers that checkpoints do not hold (LeViT's attention-bias index, Swin's
+        # relative-position index and mask) are rebuilt by timm; to_empty left them uninitialised.
+        for module in self.stitch.modules():
+            if hasattr(module, 'init_non_persistent_buffers'):
+                module.init_non_persistent_buffers()
 
     def forward(self, x: torch.Tensor) -> tuple[Any, ...]:
         out = self.stitch(x)

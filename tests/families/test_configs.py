@@ -16,12 +16,12 @@ SEG = sorted((FAMILIES / 'segmentation').glob('*.py'))
 DET = sorted((FAMILIES / 'detection').glob('*.py'))
 CLS_TINY = FAMILIES / 'classification' / 'snnet-v1_resnet_tiny_imagenet-32px.py'
 # Official SN-Net v1 stitch counts plus the anchors.
-COUNTS = {'r18-r50': 8 + 2, 'r18-swin-t': 6 + 2, 'swin-t-s-b': 38 + 3, 'swin-t-s': 19 + 2}
+COUNTS = {'r18-r50': 8 + 2, 'r18-swin-t': 6 + 2, 'swin-t-s-b': 38 + 3, 'swin-t-s': 19 + 2, 'levit-192-256': 6 + 2}
 
 
 def expected_count(path: Path) -> int:
     if 'tiny' in path.name:
-        return {'snnet-v1_resnet_tiny_imagenet-32px.py': 4 + 2}[path.name]
+        return {'snnet-v1_resnet_tiny_imagenet-32px.py': 4 + 2, 'snnet-v1_levit_tiny_imagenet-32px.py': 4 + 2}[path.name]
     return next(v for k, v in COUNTS.items() if f'_{k}_' in path.name)
 
 
@@ -35,7 +35,12 @@ def test_classification_config_builds_with_the_official_count(path):
     assert cfg.model.type == 'DistilledImageClassifier' and cfg.model.distillation_type == 'hard'
     assert cfg.model.alpha == 0.5
     if 'tiny' not in path.name:
-        assert cfg.optim_wrapper.paramwise_cfg.custom_keys['backbone.net.anchors'] == dict(lr_mult=0.1)
+        if 'levit' in path.name:  # stitching_levit trains anchors and stitching layers at one lr
+            assert 'custom_keys' not in cfg.optim_wrapper.paramwise_cfg
+            assert [a.name for a in cfg.model.backbone.anchors] == ['levit_192', 'levit_256']
+            assert cfg.train_cfg.max_epochs == 100 and cfg.optim_wrapper.optimizer.weight_decay == 0.025
+        else:
+            assert cfg.optim_wrapper.paramwise_cfg.custom_keys['backbone.net.anchors'] == dict(lr_mult=0.1)
         assert cfg.model.teacher.name == 'regnety_160.deit_in1k' and 'checkpoint' in cfg.model.teacher
 
 
