@@ -95,6 +95,8 @@ def test_stitch_set(spec, fragment):
     (dict(out_indices=[9]), 'out_indices: block index 9 out of range for the largest anchor (4 blocks)'),
     (dict(out_indices=[]), 'out_indices: expected at least one block index'),
     (dict(anchors=[S, L, tiny_anchor(6, 96)], out_indices=[1]), 'out_indices: dense outputs need two anchors'),
+    (dict(anchors=[S, tiny_anchor(4, 64, no_such_argument=3)]),
+     "anchors[1].model_kwargs: 'vit_tiny_patch16_224' does not accept {"),
 ], ids=lambda v: repr(v)[:60] if isinstance(v, dict) else '')
 def test_stitched_network(kwargs, fragment):
     _raises(lambda: StitchedViT(**{'anchors': [S, L], **kwargs}), fragment)
@@ -108,6 +110,12 @@ def test_stitched_network(kwargs, fragment):
      'stitch.max_gflops: expected a finite positive number, got nan'),
     (dict(stitch=dict(max_gflops=1.0, results='/nonexistent/stitches.json')),
      "stitch.results: no such file '/nonexistent/stitches.json'"),
+    (dict(stitch=dict(max_gflops=1.0, input_size=0)),
+     'stitch.input_size: expected a positive int or two positive ints (H, W), got 0'),
+    (dict(stitch=dict(max_gflops=1.0, input_size=(0, 64))), 'stitch.input_size: expected a positive int'),
+    (dict(stitch=dict(max_gflops=1.0, input_size='64')), "stitch.input_size: expected a positive int or two "
+                                                        "positive ints (H, W), got '64'"),
+    (dict(stitch=dict(max_gflops=1.0, input_size=(64, 64, 3))), 'stitch.input_size: expected a positive int'),
 ], ids=lambda v: repr(v)[:60] if isinstance(v, dict) else '')
 def test_backbone(kwargs, fragment):
     _raises(lambda: SNNetv2(anchors=[S, L], **kwargs), fragment)

@@ -15,6 +15,7 @@ import argparse
 import importlib
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
 from snnet_mm.models import SNNetv2
-from snnet_mm.stitching.selection import resolve_stitch
+from snnet_mm.stitching.selection import resolve_stitch, stitch_argument
 
 FAMILY_KEYS = ('anchors', 'out_indices', 'mode', 'kinds', 'selected', 'with_cls_token', 'dynamic_img_size')
 STITCH_LOOPS = {'StitchValLoop': 'ValLoop'}
@@ -86,11 +87,10 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     model = build_model(cfg)
     if not isinstance(getattr(model, 'backbone', None), SNNetv2):
         raise ValueError(f'config: model.backbone is not an SNNetv2 backbone in {args.config!r}')
-    meta = load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True).get('meta') or {}
     stitched = model.backbone
-    value = int(args.stitch) if args.stitch.strip().isdigit() else args.stitch
-    index = resolve_stitch(value, stitched.stitches, field_name='--stitch')
+    index = resolve_stitch(stitch_argument(args.stitch), stitched.stitches, field_name='--stitch')
     route = stitched.stitches[index].route
+    meta = load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True).get('meta') or {}
 
     new_cfg = exported_config(cfg, route)
     new_model = build_model(new_cfg)
@@ -110,6 +110,7 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f'.{out.name}.', dir=out.parent))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private (0700); DIR follows the umask like any output
         new_cfg.dump(str(tmp / 'config.py'))
         meta = dict(meta, exported_stitch=dict(index=index, route=route, source=str(args.checkpoint)))
         torch.save(dict(state_dict=new_model.state_dict(), meta=meta), tmp / 'stitch.pth')
@@ -123,6 +124,12 @@ def export(args: argparse.Namespace) -> dict[str, Any]:
                 config=str(out / 'config.py'), checkpoint=str(out / 'stitch.pth'))
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     result = export(parse_args(argv))
     print(f'stitch {result["index"]} ({result["route"]}): {result["params"]} backbone parameters '
@@ -132,4 +139,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except ValueError as exc:  # a bad input: its message, without a traceback
+        sys.exit(f'export_stitch.py: error: {exc}')

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from snnet_mm.evaluation.sweep import finalize
@@ -76,4 +77,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except ValueError as exc:  # a bad input: its message, without a traceback
+        sys.exit(f'import_published.py: error: {exc}')

@@ -11,6 +11,7 @@ within that many backbone GFLOPs. Classification also prints the top-5 classes.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import numpy as np
 from mmengine.config import Config, DictAction
 
 from snnet_mm.demo.inference import StitchInferencer
+from snnet_mm.stitching.selection import stitch_argument
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,14 +42,35 @@ def configure(args: argparse.Namespace) -> Config:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if args.stitch is not None:
-        cfg.model.backbone.stitch = int(args.stitch) if args.stitch.strip().isdigit() else args.stitch
+        cfg.model.backbone.stitch = stitch_argument(args.stitch)
     elif args.max_gflops is not None:
         cfg.model.backbone.stitch = dict(max_gflops=args.max_gflops)
     return cfg
 
 
+def check_inputs(args: argparse.Namespace) -> None:
+    """The image and the checkpoint, checked before any model is built.
+
+    Raises:
+        ValueError: A missing, empty or non-image ``image`` (or a directory), or a missing checkpoint.
+    """
+    image = Path(args.image)
+    if not image.exists():
+        raise ValueError(f'image: no such file {args.image!r}')
+    if not image.is_file():
+        raise ValueError(f'image: {args.image!r} is a directory, not an image file')
+    data = image.read_bytes()
+    if not data:
+        raise ValueError(f'image: {args.image!r} is empty')
+    if mmcv.imfrombytes(data) is None:
+        raise ValueError(f'image: {args.image!r} is not an image (it cannot be decoded)')
+    if not Path(args.checkpoint).is_file():
+        raise ValueError(f'checkpoint: no such file {args.checkpoint!r}')
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
+    check_inputs(args)
     cfg = configure(args)
     prediction = StitchInferencer(cfg, args.checkpoint, device=args.device).predict(args.image)
     result: dict[str, Any] = {}
@@ -62,4 +85,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except ValueError as exc:  # a bad input: its message, without a traceback
+        sys.exit(f'infer.py: error: {exc}')

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
@@ -34,7 +35,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from snnet_mm.evaluation.compare import plot_comparison, read_published
-from snnet_mm.evaluation.lock import WorkDirLock
+from snnet_mm.evaluation.lock import WorkDirBusy, WorkDirLock
 from snnet_mm.evaluation.reporting import publish, sweep_progress
 from snnet_mm.evaluation.sweep import (DEFAULT_MAX_BRANCHES, MODES, StitchSweep, check_grouping, check_iterations,
                                        save_results)
@@ -99,7 +100,7 @@ def _sweep(args: argparse.Namespace, published) -> list[dict]:
                         mode=args.mode, max_branches=args.max_branches)
     stitches = parse_stitch_set(args.stitches, sweep.backbone.stitches, '--stitches')
     progress = sweep_progress(len(stitches), logger=logger, metric=args.metric, quiet=args.quiet)
-    records = sweep.run(stitches, resume=args.resume, progress=progress)
+    records = sweep.run(stitches, resume=args.resume, progress=progress, metric=args.metric)
     if runner.rank != 0:
         return records
     records, metric, paths = save_results(sweep.all_records(), args.work_dir, args.metric,
@@ -121,4 +122,7 @@ def _sweep(args: argparse.Namespace, published) -> list[dict]:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (ValueError, WorkDirBusy) as exc:  # a bad input or a held work dir: its message, without a traceback
+        sys.exit(f'test_stitches.py: error: {exc}')

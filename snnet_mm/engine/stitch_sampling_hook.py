@@ -11,6 +11,7 @@ from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
+from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from ..models.backbone import SNNetv2
 from ..stitching.layers import ls_cutoff
@@ -45,6 +46,13 @@ def _names_a_stitch(item: Any) -> bool:
     return isinstance(item, int) and not isinstance(item, bool) and item >= 0
 
 
+def resume_checkpoint(runner) -> str | None:
+    """The checkpoint ``runner.load_or_resume()`` will resume from (None: it will not resume)."""
+    if not runner._resume:  # MMEngine keeps resume/load_from private; load_or_resume reads the same
+        return None
+    return runner._load_from if runner._load_from is not None else find_latest_checkpoint(runner.work_dir)
+
+
 def find_stitched_backbone(model: torch.nn.Module) -> SNNetv2:
     """The ``SNNetv2`` inside ``model`` (model wrappers unwrapped)."""
     if is_model_wrapper(model):
@@ -63,7 +71,9 @@ class StitchSamplingHook(Hook):
     Before training, if the stitching layers are not initialised yet (the state is saved in
     checkpoints, so ``--resume`` and ``load_from`` keep loaded layers), ``num_init_images``
     images are drawn from the training dataloader through the data preprocessor and every
-    layer is solved on the model's device; under DDP rank 0 solves and broadcasts.
+    layer is solved on the model's device; under DDP rank 0 solves and broadcasts. When the run
+    resumes (``--resume``), the backbone reads neither its anchor files nor its ``init_cfg``:
+    the resume checkpoint holds every weight, so resuming needs only that file.
 
     Each iteration then trains the stitch ``sampler.sample(iteration)``: a FLOPs group picked
     uniformly, then a stitch uniformly inside it (SN-Netv2 resource-constrained sampling), or
@@ -127,6 +137,11 @@ class StitchSamplingHook(Hook):
         self._group_of: dict[int, int] = {}
 
     # ------------------------------------------------------------------ hooks
+    def before_run(self, runner) -> None:
+        # The runner initialises weights (reading the anchor files) before it loads a resume
+        # checkpoint, which holds every weight: tell the backbone to read nothing.
+        find_stitched_backbone(runner.model).resume_from = resume_checkpoint(runner)
+
     def before_train(self, runner) -> None:
         # Everything that can be wrong is checked before the (slow) least-squares initialisation.
         backbone = self._backbone = find_stitched_backbone(runner.model)

@@ -1,19 +1,23 @@
 """Our sweep next to a published per-stitch table: one metric-vs-GFLOPs plot, both fronts drawn."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
 from .pareto import pareto_front
+from ..stitching.jsonfile import read_json
+from .results import load_table
 
 
-def read_published(path: str | Path) -> tuple[list[dict[str, Any]], str]:
-    """Records and source of a table written by ``tools/import_published.py`` (or a ``stitches.json``)."""
-    data = json.loads(Path(path).read_text())
-    if not isinstance(data, dict) or not isinstance(data.get('stitches'), list):
-        raise ValueError(f'compare: {path} has no "stitches" list; write it with tools/import_published.py')
-    return data['stitches'], data.get('source') or str(path)
+def read_published(path: str | Path, field_name: str = '--compare') -> tuple[list[dict[str, Any]], str]:
+    """Records and source of a table written by ``tools/import_published.py`` (or a ``stitches.json``).
+
+    Raises:
+        ValueError: A missing, empty, non-JSON or wrong-shape file (naming it and what is wrong).
+    """
+    records = load_table(path, field_name, required=('index', 'route', 'flops'), writer='tools/import_published.py')
+    source = read_json(path, field_name).get('source') if Path(path).suffix != '.jsonl' else None
+    return records, source or str(path)
 
 
 def plot_comparison(ours: Sequence[dict[str, Any]], theirs: Sequence[dict[str, Any]], metric: str,

@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import torch
-from mmengine.logging import MMLogger
 from mmengine.model import BaseModel, is_model_wrapper
 from mmengine.runner.amp import autocast
 
-from .reporting import tables_to_file
+from .reporting import captured_tables, write_tables_text
 
 
 def _tensors(out: Any) -> list[torch.Tensor]:
@@ -80,6 +79,7 @@ class GroupResult:
     """Metrics of each stitch of a group and what the shared pass cost."""
 
     metrics: dict[int, dict[str, Any]] = field(default_factory=dict)
+    tables: dict[int, list[str]] = field(default_factory=dict)  # text tables each evaluator logged
     wall_s: float = 0.0
     batches: int = 0
     tree_runs: int = 0
@@ -92,12 +92,15 @@ def supports_one_pass(model) -> bool:
     return isinstance(module, BaseModel) and type(module).test_step is BaseModel.test_step
 
 
-def run_group(runner, backbone, indices: Sequence[int], tables_dir: Path) -> GroupResult:
-    """Evaluate stitches ``indices`` in one pass over the test dataloader.
+def run_group(runner, backbone, indices: Sequence[int]) -> GroupResult:
+    """Evaluate stitches ``indices`` in one pass over the test dataloader; ``finish_group`` ends it.
 
     Hooks see the pass as each stitch's test run: ``before_test``/``before_test_epoch`` once,
-    ``before_test_iter``/``after_test_iter`` per batch and stitch, ``after_test_epoch`` with
-    each stitch's metrics (text tables go to ``tables_dir/stitch_<i>.txt``), ``after_test``.
+    ``before_test_iter``/``after_test_iter`` per batch and stitch here; ``after_test_epoch``
+    with each stitch's metrics and ``after_test`` in ``finish_group``. Text tables the
+    evaluators log are kept in ``GroupResult.tables``: nothing is written to disk here, so the
+    caller can save the group's records before any table or hook output (a full disk then
+    loses no finished evaluation).
     """
     loop = runner.test_loop
     model = runner.model
@@ -119,16 +122,24 @@ def run_group(runner, backbone, indices: Sequence[int], tables_dir: Path) -> Gro
     finally:
         backbone.shared_pass = None
     size = len(loop.dataloader.dataset)
-    logger = MMLogger.get_current_instance()
     for i in indices:
-        with tables_to_file(tables_dir / f'stitch_{i}.txt', logger):
+        with captured_tables() as tables:
             backbone.set_stitch(i)
             result.metrics[i] = evaluators[i].evaluate(size)
-            runner.call_hook('after_test_epoch', metrics=result.metrics[i])
-    runner.call_hook('after_test')
+        result.tables[i] = tables
     result.wall_s = time.perf_counter() - start
     result.tree_runs, result.alone_runs = shared.tree_runs, shared.alone_runs
     return result
+
+
+def finish_group(runner, backbone, result: GroupResult, tables_dir: Path) -> None:
+    """Per stitch of ``result``: its text tables to ``tables_dir/stitch_<i>.txt`` and the
+    ``after_test_epoch`` hooks with its metrics; then ``after_test``."""
+    for i, metrics in result.metrics.items():
+        write_tables_text(tables_dir / f'stitch_{i}.txt', result.tables.get(i, []))
+        backbone.set_stitch(i)
+        runner.call_hook('after_test_epoch', metrics=metrics)
+    runner.call_hook('after_test')
 
 
 @torch.no_grad()

@@ -12,7 +12,8 @@ _PRIMARY = ('mIoU', 'coco/bbox_mAP', 'coco/segm_mAP', 'bbox_mAP', 'accuracy/top1
 
 
 RECORD_KEYS = frozenset({'index', 'route', 'kind', 'flops', 'backbone_flops', 'params', 'latency_ms',
-                         'pareto', 'checkpoint', 'official_id', 'v1_id', 'pass_wall_s', 'pass_stitches'})
+                         'pareto', 'non_finite', 'checkpoint', 'official_id', 'v1_id', 'pass_wall_s',
+                         'pass_stitches'})
 
 
 def metric_names(records: Sequence[dict[str, Any]]) -> list[str]:
@@ -45,13 +46,26 @@ def resolve_metric(records: Sequence[dict[str, Any]], metric: str | None) -> str
     return metric
 
 
+def is_finite_number(value: Any) -> bool:
+    """A real number that is neither NaN nor infinite (a diverged stitch reports NaN or inf)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def scored_records(records: Sequence[dict[str, Any]], metric: str) -> list[dict[str, Any]]:
+    """The records with a finite value of ``metric`` (the only ones a front or a budget may pick)."""
+    return [r for r in records if is_finite_number(r.get(metric))]
+
+
 def pareto_front(records: Sequence[dict[str, Any]], metric: str, *, cost: str = 'flops') -> list[bool]:
     """For each record, whether no other record is at most as costly and strictly better, or
-    strictly cheaper and at least as good."""
+    strictly cheaper and at least as good. A record whose metric or cost is not a finite number
+    (NaN, inf, missing) is never on the front and dominates nothing."""
     sign = 1.0 if higher_is_better(metric) else -1.0
-    points = [(r[cost], sign * r[metric]) for r in records]
-    return [not any((c2 <= c and m2 >= m) and (c2 < c or m2 > m) for c2, m2 in points)
-            for c, m in points]
+    valid = [is_finite_number(r.get(metric)) and is_finite_number(r.get(cost)) for r in records]
+    points = [(r[cost], sign * r[metric]) for r, ok in zip(records, valid) if ok]
+    return [ok and not any((c2 <= r[cost] and m2 >= sign * r[metric]) and (c2 < r[cost] or m2 > sign * r[metric])
+                           for c2, m2 in points)
+            for r, ok in zip(records, valid)]
 
 
 BUDGETS = {'max_gflops': ('flops', 1e9), 'max_latency_ms': ('latency_ms', 1.0), 'max_params_m': ('params', 1e6)}
@@ -61,6 +75,8 @@ def select_stitch(records: Sequence[dict[str, Any]], *, metric: str | None = Non
                   max_gflops: float | None = None, max_latency_ms: float | None = None,
                   max_params_m: float | None = None) -> dict[str, Any]:
     """The best stitch (by ``metric``) on the Pareto front whose costs fit every given budget.
+
+    A stitch whose metric is NaN or infinite (it diverged) is never selected.
 
     Args:
         records: Sweep records (``index``, ``flops``, ``params``, ``latency_ms``, metrics).
@@ -90,7 +106,7 @@ def select_stitch(records: Sequence[dict[str, Any]], *, metric: str | None = Non
         cheapest = min(r[key] for r in records) / scale
         if limit < cheapest:
             raise ValueError(f'{name}: budget {limit} is below the cheapest stitch ({cheapest:.4g})')
-    scored = [r for r in records if metric in r]
+    scored = scored_records(records, metric)
 
     def fits_budget(r: dict[str, Any]) -> bool:
         return all(r[BUDGETS[n][0]] / BUDGETS[n][1] <= v for n, v in budgets.items())
@@ -100,6 +116,6 @@ def select_stitch(records: Sequence[dict[str, Any]], *, metric: str | None = Non
     if not fits:  # a latency or params budget can exclude the whole FLOPs front
         fits = [r for r in scored if fits_budget(r)]
     if not fits:
-        raise ValueError(f'budget: no stitch satisfies all of {budgets} at once')
+        raise ValueError(f'budget: no stitch with a finite {metric} satisfies all of {budgets} at once')
     sign = 1.0 if higher_is_better(metric) else -1.0
     return max(fits, key=lambda r: (sign * r[metric], -r['flops']))

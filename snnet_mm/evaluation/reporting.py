@@ -25,9 +25,9 @@ def is_table(message: str) -> bool:
 
 
 class _TableFilter(logging.Filter):
-    def __init__(self, path: Path) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.path = path
+        self.tables: list[str] = []
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -35,23 +35,40 @@ class _TableFilter(logging.Filter):
             return False
         if not is_table(message):
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, 'a') as f:
-            f.write(message.strip('\n') + '\n\n')
+        self.tables.append(message.strip('\n'))
         return False
 
 
 @contextlib.contextmanager
-def tables_to_file(path: str | Path, logger: logging.Logger | None = None) -> Iterator[Path]:
-    """Within the block, text tables logged by ``logger`` (default: the current MMLogger) are
-    appended to ``path`` instead of the log (mmseg's 150-row per-class IoU table, say)."""
+def captured_tables(logger: logging.Logger | None = None) -> Iterator[list[str]]:
+    """Within the block, text tables logged by ``logger`` (default: the current MMLogger) are kept
+    in the yielded list instead of the log (mmseg's 150-row per-class IoU table, say)."""
     logger = logger or MMLogger.get_current_instance()
-    table_filter = _TableFilter(Path(path))
+    table_filter = _TableFilter()
     logger.addFilter(table_filter)
     try:
-        yield Path(path)
+        yield table_filter.tables
     finally:
         logger.removeFilter(table_filter)
+
+
+def write_tables_text(path: str | Path, tables: Sequence[str]) -> None:
+    """Append ``tables`` (from ``captured_tables``) to the text file ``path``; nothing if there are none."""
+    if not tables:
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'a') as f:
+        f.write(''.join(table + '\n\n' for table in tables))
+
+
+@contextlib.contextmanager
+def tables_to_file(path: str | Path, logger: logging.Logger | None = None) -> Iterator[Path]:
+    """Within the block, text tables logged by ``logger`` go to ``path`` (written when the block
+    ends) instead of the log."""
+    with captured_tables(logger) as tables:
+        yield Path(path)
+    write_tables_text(path, tables)
 
 
 def sweep_progress(total: int, *, logger: logging.Logger, metric: str | None = None,

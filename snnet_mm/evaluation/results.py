@@ -12,9 +12,11 @@ import io
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from mmengine.logging import MMLogger
+
+from ..stitching.jsonfile import read_json
 
 HEADER_KEY = 'sweep_fingerprint'
 
@@ -151,33 +153,32 @@ def write_tables(records: Iterable[dict[str, Any]], out_dir: str | Path,
 TABLE_KEYS = ('index', 'route', 'flops', 'params')
 
 
-def load_table(path: str | Path, field_name: str = 'results') -> list[dict[str, Any]]:
+def load_table(path: str | Path, field_name: str = 'results', required: Sequence[str] = TABLE_KEYS,
+               writer: str = 'tools/test_stitches.py') -> list[dict[str, Any]]:
     """The stitch records of ``stitches.json`` (or of a ``sweep_results.jsonl``), checked.
+
+    Args:
+        path: The table.
+        field_name: Argument or config field named in errors.
+        required: Keys every record must have.
+        writer: The tool that writes such tables, named when the shape is wrong.
 
     Raises:
         ValueError: A missing, empty, malformed or wrong-shape file, naming it and what is wrong.
     """
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f'{field_name}: no such file {str(path)!r}')
-    if path.suffix == '.jsonl':
+    if path.suffix == '.jsonl' and path.is_file():
         records = read_records(path)
     else:
-        text = path.read_text(errors='replace')
-        if not text.strip():
-            raise ValueError(f'{field_name}: {str(path)!r} is empty')
-        try:
-            content = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f'{field_name}: {str(path)!r} is not JSON ({exc})') from None
+        content = read_json(path, field_name)
         records = content.get('stitches') if isinstance(content, dict) else None
         if not isinstance(records, list):
             raise ValueError(f'{field_name}: {str(path)!r} holds no "stitches" list; expected the stitches.json '
-                             'written by tools/test_stitches.py')
+                             f'written by {writer}')
     if not records:
         raise ValueError(f'{field_name}: {str(path)!r} holds no stitch')
     for i, r in enumerate(records):
-        missing = [k for k in TABLE_KEYS if not isinstance(r, dict) or k not in r]
+        missing = [k for k in required if not isinstance(r, dict) or k not in r]
         if missing:
             raise ValueError(f'{field_name}: {str(path)!r}: stitch record {i} lacks {missing}: {json.dumps(r)[:80]}')
     return records

@@ -12,6 +12,7 @@ evaluated it (``pass_wall_s``, shared by ``pass_stitches`` stitches).
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 import statistics
 import time
@@ -29,8 +30,8 @@ from ..interop.v1_ids import v1_ids
 from .fingerprint import difference, sweep_fingerprint
 from .lock import WorkDirLock
 from .model_flops import ModelCost, model_costs
-from .one_pass import run_group, supports_one_pass
-from .pareto import pareto_front, resolve_metric
+from .one_pass import finish_group, run_group, supports_one_pass
+from .pareto import metric_names, pareto_front, resolve_metric
 from .plot import plot_front
 from .reporting import tables_to_file
 from .results import HEADER_KEY, append_record, read_records, read_results, repair, start_results, write_tables
@@ -94,6 +95,8 @@ class StitchSweep:
         self._v1_ids = v1_ids(self.backbone.stitches)  # SN-Net v1 cfg_ids (all None outside v1 spaces)
         self._fingerprint: dict[str, Any] | None = None
         self.evaluated: list[int] = []  # stitches evaluated (not resumed) by this object's runs
+        self._unfinished: list = []  # one-pass groups whose tables and hooks wait for their records to be saved
+        self._in_run = False
         self.mode, self.max_branches = mode, max_branches
         if mode == 'one-pass' and not supports_one_pass(self.model):
             self.logger.warning(f'{type(self._module()).__name__} overrides test_step (test-time augmentation?); '
@@ -154,12 +157,23 @@ class StitchSweep:
         return self._record(index, metrics, time.perf_counter() - start, 1)
 
     def evaluate_group(self, indices: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """Evaluate ``indices`` in one pass over the test data; their records by index."""
-        result = run_group(self.runner, self.backbone, indices, self.work_dir / 'per_class')
+        """Evaluate ``indices`` in one pass over the test data; their records by index.
+
+        Within ``run`` the group's per-class tables and ``after_test_epoch`` hooks wait until
+        its records are in the results file (``_finish_group``); called alone, they run here.
+        """
+        result = run_group(self.runner, self.backbone, indices)
+        self._unfinished.append(result)
+        if not self._in_run:
+            self._finish_group()
         self.logger.info(f'one pass over {result.batches} batches for stitches {list(indices)}: {result.wall_s:.1f} s; '
                          f'backbone prefix tree ran {result.tree_runs} times, {result.alone_runs} backbone calls ran '
                          'a stitch alone')
         return {i: self._record(i, result.metrics[i], result.wall_s, len(indices)) for i in indices}
+
+    def _finish_group(self) -> None:
+        while self._unfinished:
+            finish_group(self.runner, self.backbone, self._unfinished.pop(0), self.work_dir / 'per_class')
 
     def _record(self, index: int, metrics: dict[str, Any], pass_wall_s: float, pass_stitches: int) -> dict[str, Any]:
         self.backbone.set_stitch(index)
@@ -181,7 +195,8 @@ class StitchSweep:
         return split_by_prefix(self.backbone.net, todo, self.max_branches)
 
     def run(self, stitches: Sequence[int], *, resume: bool = False,
-            progress: Callable[[int, int, dict], None] | None = None) -> list[dict[str, Any]]:
+            progress: Callable[[int, int, dict], None] | None = None,
+            metric: str | None = None) -> list[dict[str, Any]]:
         """Evaluate ``stitches``, appending records to the results file as each unit finishes.
 
         A unit is one stitch (``'per-stitch'``) or one group (``'one-pass'``): a killed sweep
@@ -189,7 +204,9 @@ class StitchSweep:
         first, then per finished unit in the order of ``stitches``. With ``resume`` the stitches
         already in the results file are kept and skipped; without it an existing results file is an error (nothing is overwritten), and so is resuming
         results whose fingerprint (checkpoint content, test settings, input size, versions)
-        differs. The work dir is locked for the duration of the sweep.
+        differs. The work dir is locked for the duration of the sweep. A ``metric`` (the
+        front's) that the evaluator does not report is an error as soon as a record is known:
+        at once for resumed records, else after the first unit (whose records are kept).
         """
         lock = WorkDirLock(self.work_dir) if is_main_process() else contextlib.nullcontext()
         with lock:
@@ -199,8 +216,10 @@ class StitchSweep:
             todo = [i for i in stitches if i not in done]
             reported = [i for i in stitches if i in done]
             previous = self.backbone.current_stitch
+            self._in_run = True
             try:
                 self._report(reported, done, len(stitches), progress)
+                _check_metric(done, metric)
                 for unit in self._units(todo):
                     new = self.evaluate_group(unit) if self.mode == 'one-pass' else {unit[0]: self.evaluate(unit[0])}
                     unit = sorted(unit, key=position.get)
@@ -209,9 +228,13 @@ class StitchSweep:
                         self.evaluated.append(index)
                         if is_main_process():
                             append_record(self.results_path, done[index])
+                    self._finish_group()  # per-class tables and hooks only once the records are safe
                     reported += unit
                     self._report(reported, done, len(stitches), progress, start=len(reported) - len(unit))
+                    _check_metric(done, metric)
             finally:
+                self._in_run = False
+                self._unfinished.clear()
                 self.backbone.set_stitch(previous)
         self.runner.call_hook('after_run')
         return [done[i] for i in stitches]
@@ -265,6 +288,15 @@ class StitchSweep:
         return {r['index']: r for r in records}
 
 
+def _check_metric(done: dict[int, dict[str, Any]], metric: str | None) -> None:
+    """A ``metric`` none of the ``done`` records reports is a ValueError listing the reported ones."""
+    if metric is not None and done:
+        try:
+            resolve_metric(list(done.values()), metric)
+        except ValueError as exc:
+            raise ValueError(f'--{exc}; the records of the stitches evaluated so far are kept (add --resume)') from None
+
+
 def _shared(prepare: Callable[[], Any]) -> Any:
     """``prepare()`` on the main process; its result (or its error) on every rank."""
     payload: list[Any] = [None]
@@ -303,9 +335,20 @@ def finalize(records: list[dict[str, Any]], metric: str | None = None) -> tuple[
     """Add the ``pareto`` flag for ``metric`` (default: the primary metric) to every record.
 
     A stitch whose evaluation reported no value for the metric (e.g. CocoMetric with no
-    detections at all) is kept in the table but never on the front.
+    detections at all) is kept in the table but never on the front. So is a stitch with a NaN
+    or infinite metric (it diverged): its record gets ``non_finite`` (the metrics concerned) and
+    a warning names it.
     """
     metric = resolve_metric(records, metric)
-    scored = [r for r in records if metric in r]
-    flags = dict(zip((r['index'] for r in scored), pareto_front(scored, metric)))
-    return [{**r, 'pareto': flags.get(r['index'], False)} for r in records], metric
+    flags = pareto_front(records, metric)
+    marked = []
+    for r, on in zip(records, flags):
+        bad = [k for k in metric_names([r]) if isinstance(r[k], float) and not math.isfinite(r[k])]
+        marked.append({**r, 'pareto': on, **({'non_finite': bad} if bad else {})})
+    diverged = [r for r in marked if metric in r.get('non_finite', ())]
+    if diverged:
+        MMLogger.get_current_instance().warning(
+            f'stitches {[r["index"] for r in diverged]} have a non-finite {metric} '
+            f'({", ".join(str(r[metric]) for r in diverged)}): they diverged; kept in the table (non_finite), '
+            'never on the Pareto front nor selected by a budget')
+    return marked, metric

@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..stitching.jsonfile import read_json
 from ..stitching.stitch import enumerate_stitches
 from .stitch_ids import official_id_map
 from .v1_ids import V1Release, v1_stitches
@@ -36,7 +37,9 @@ def _official_id(key: Any, path: str | Path) -> int:
 
 def read_seg_results(path: str | Path) -> dict[int, dict[str, float]]:
     """Official id -> ``mIoU``/``aAcc``/``mAcc`` in percent, from a segmentation results json."""
-    data = json.loads(Path(path).read_text())
+    data = read_json(path, '--seg-results')
+    if not isinstance(data, dict):
+        raise ValueError(f'--seg-results: {str(path)!r} holds a {type(data).__name__}, expected an object of official ids')
     out = {}
     for key, entry in data.items():
         metric = entry.get('metric') if isinstance(entry, dict) else None
@@ -49,12 +52,17 @@ def read_seg_results(path: str | Path) -> dict[int, dict[str, float]]:
 def read_cls_results(path: str | Path) -> tuple[dict[int, dict[str, float]], dict[int, int]]:
     """Official id -> top-1/top-5, and official id -> FLOPs, from a classification results txt."""
     metrics, flops = {}, {}
-    for n, line in enumerate(Path(path).read_text().splitlines(), start=1):
+    if not Path(path).is_file():
+        raise ValueError(f'--cls-results: no such file {str(path)!r}')
+    for n, line in enumerate(Path(path).read_text(errors='replace').splitlines(), start=1):
         if not line.strip():
             continue
-        row = json.loads(line)
-        if 'cfg_id' not in row or 'acc1' not in row:
-            raise ValueError(f'{path}:{n}: expected "cfg_id" and "acc1", got keys {sorted(row)}')
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f'--cls-results: {path}:{n}: not a JSON line ({exc})') from None
+        if not isinstance(row, dict) or 'cfg_id' not in row or 'acc1' not in row:
+            raise ValueError(f'{path}:{n}: expected "cfg_id" and "acc1", got {sorted(row) if isinstance(row, dict) else row!r}')
         oid = _official_id(row['cfg_id'], path)
         metrics[oid] = {ours: float(row[theirs]) for theirs, ours in CLS_METRICS.items() if theirs in row}
         if 'flops' in row:
@@ -64,7 +72,10 @@ def read_cls_results(path: str | Path) -> tuple[dict[int, dict[str, float]], dic
 
 def read_flops(path: str | Path) -> dict[int, int]:
     """Official id -> FLOPs, from a ``model_flops`` json."""
-    return {_official_id(k, path): int(v) for k, v in json.loads(Path(path).read_text()).items()}
+    data = read_json(path, '--flops')
+    if not isinstance(data, dict):
+        raise ValueError(f'--flops: {str(path)!r} holds a {type(data).__name__}, expected an object of official ids')
+    return {_official_id(k, path): int(v) for k, v in data.items()}
 
 
 def published_records(depths: Sequence[int], metrics: dict[int, dict[str, float]],

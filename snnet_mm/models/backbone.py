@@ -94,11 +94,23 @@ class SNNetv2(BaseModule):
         self.net.set_stitch(self.default_stitch)
         # A one-pass sweep installs a SharedBackbonePass here (evaluation/one_pass.py).
         self.shared_pass = None
+        # The checkpoint a training run resumes from (StitchSamplingHook sets it before the
+        # runner calls init_weights): init_weights then reads no file.
+        self.resume_from: str | None = None
 
     def init_weights(self) -> None:
-        """Load the anchors' checkpoints, then apply ``init_cfg`` (e.g. a trained backbone)."""
+        """Load the anchors' checkpoints, then apply ``init_cfg`` (e.g. a trained backbone).
+
+        Neither is read when the run resumes (see ``resume_from``): the resume checkpoint
+        holds every weight, and the anchor files need not exist any more.
+        """
+        logger = MMLogger.get_current_instance()
+        if self.resume_from is not None and not self.is_init:
+            logger.info(f'SNNetv2: anchor checkpoints and init_cfg not read: resuming from {self.resume_from}, '
+                        'which holds every weight')
+            self.is_init = True
+            return
         if not self.is_init:
-            logger = MMLogger.get_current_instance()
             for report in self.net.load_anchor_weights(loader=_read_uri):
                 logger.info(report.describe())
         super().init_weights()

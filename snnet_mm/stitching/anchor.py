@@ -71,14 +71,18 @@ def build_anchor(spec: AnchorSpec, field_name: str, dynamic_img_size: bool) -> F
     weights load separately.
 
     Raises:
-        ValueError: Unknown timm name, or a model no family adapter wraps (the message lists
-            the supported families).
+        ValueError: Unknown timm name, ``model_kwargs`` the timm class does not take, or a model
+            no family adapter wraps (the message lists the supported families).
     """
     if not timm.is_model(spec.name):
         raise ValueError(f'{field_name}.name: unknown timm model {spec.name!r}')
     kwargs = dict(spec.model_kwargs)
     with torch.device('meta'):  # cheap probe: which family, hence which size-related kwargs
-        probe = timm.create_model(spec.name, pretrained=False, **kwargs)
+        try:
+            probe = timm.create_model(spec.name, pretrained=False, **kwargs)
+        except TypeError as error:  # an argument the timm class does not take
+            raise ValueError(f'{field_name}.model_kwargs: {spec.name!r} does not accept {dict(spec.model_kwargs)!r} '
+                             f'({error})') from None
     adapter = adapter_for(probe, f'{field_name}.name ({spec.name!r})')
     size = None if spec.img_size is None else _to_tuple(spec.img_size)
     if size is not None and adapter.takes_img_size:

@@ -43,6 +43,7 @@ def resolve_stitch(value: Any, stitches: Sequence[Stitch], *, field_name: str = 
         if unknown or 'max_gflops' not in value:
             raise ValueError(f'{field_name}: a budget is dict(max_gflops=G[, results=PATH, input_size=S]), '
                              f'got {dict(value)!r}')
+        _check_input_size(value.get('input_size'), f'{field_name}.input_size')
         if pick_budget is None:
             raise ValueError(f'{field_name}: a budget {dict(value)!r} needs the stitches\' FLOPs')
         return pick_budget(value)
@@ -78,12 +79,19 @@ def parse_stitch_set(spec: str | Sequence[Any], stitches: Sequence[Stitch],
     return indices
 
 
+def stitch_argument(text: str) -> int | str:
+    """A stitch named on a command line as ``resolve_stitch`` takes it: ``'17'`` and ``'-1'`` are
+    indices (``-1`` then reads as out of range, not as a route), anything else a route or form."""
+    return int(text) if re.fullmatch(r'\s*[+-]?\d+\s*', text) else text
+
+
 def _stitch_token(item: Any, field_name: str) -> Any:
     """One entry of a stitch set as ``resolve_stitch`` takes it: ``'17'`` -> 17; a bare word is refused."""
     if not isinstance(item, str):
         return item
-    if re.fullmatch(r'[+-]?\d+', item):
-        return int(item)
+    item = stitch_argument(item)
+    if isinstance(item, int):
+        return item
     if '[' not in item and ':' not in item:
         raise ValueError(f"{field_name}: expected 'all', 'anchors' or comma-separated indices, routes "
                          f"('S[0:2] -> L[4:24]') or registered forms ('official:29'), got {item!r}")
@@ -117,6 +125,16 @@ def _route_index(route: str, stitches: Sequence[Stitch], field_name: str) -> int
     why = f'uses anchors {foreign}, not among {names}' if foreign else 'is not in the trained stitch space'
     raise ValueError(f'{field_name}: route {route!r} {why}; nearest valid routes: '
                      + ', '.join(f'{routes.index(r)}: {stitches[routes.index(r)].route!r}' for r in nearest))
+
+
+def _check_input_size(size: Any, field_name: str) -> None:
+    """None, a positive int or two positive ints (H, W); else a ValueError naming ``field_name``."""
+    if size is None:
+        return
+    sizes = (size,) if isinstance(size, int) else tuple(size) if isinstance(size, (list, tuple)) else ()
+    if len(sizes) not in (1, 2) or len(sizes) == 1 and not isinstance(size, int) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in sizes):
+        raise ValueError(f'{field_name}: expected a positive int or two positive ints (H, W), got {size!r}')
 
 
 def check_budget(max_gflops: Any, field_name: str = 'stitch') -> None:

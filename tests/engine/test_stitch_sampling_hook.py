@@ -18,6 +18,7 @@ from mmengine.hooks import Hook  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import tiny_anchor  # noqa: E402
 from toy import ToyStitchedClassifier, dataloader_cfg  # noqa: E402
 
 from snnet_mm import SNNetv2, StitchSamplingHook  # noqa: E402
@@ -46,10 +47,11 @@ class Record(Hook):
 
 
 def make_runner(work_dir, max_iters: int, hook: dict | None = None, record: Record | None = None,
-                ckpt_interval: int = 1000, log_interval: int = 1, **kwargs) -> Runner:
+                ckpt_interval: int = 1000, log_interval: int = 1, model: ToyStitchedClassifier | None = None,
+                **kwargs) -> Runner:
     hook = {**dict(type='StitchSamplingHook', num_init_images=16, gap_gflops=0.0005), **(hook or {})}
     return Runner(
-        model=ToyStitchedClassifier(), work_dir=str(work_dir), train_dataloader=dataloader_cfg(),
+        model=model or ToyStitchedClassifier(), work_dir=str(work_dir), train_dataloader=dataloader_cfg(),
         optim_wrapper=dict(optimizer=dict(type='AdamW', lr=1e-3)),
         train_cfg=dict(by_epoch=False, max_iters=max_iters), randomness=dict(seed=7),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=ckpt_interval, by_epoch=False),
@@ -127,6 +129,31 @@ def test_resume_after_kill_continues_the_sequence_without_reinit(tmp_path, monke
     assert rec.stitches == reference[4:]
     for key, value in rec.layers_after_init.items():
         torch.testing.assert_close(value, saved[f'backbone.net.stitch_layers.{key}'])
+
+
+def test_resume_reads_only_the_resume_checkpoint(tmp_path):
+    """The anchor files are gone after the first run: --resume needs only its checkpoint."""
+    import timm
+    checkpoints = []
+    for depth, width in ((3, 32), (6, 64)):
+        spec = tiny_anchor(depth, width, num_classes=4)
+        torch.save(timm.create_model(spec['name'], **spec['model_kwargs']).state_dict(), tmp_path / f'a{depth}.pth')
+        checkpoints.append(str(tmp_path / f'a{depth}.pth'))
+    saved = safe_load.load(checkpoints[0])['blocks.0.attn.qkv.weight']
+    # resume=True on an empty work dir resumes nothing: the anchors load (then train two small steps).
+    first = make_runner(tmp_path / 'w', max_iters=2, ckpt_interval=2, resume=True,
+                        model=ToyStitchedClassifier(checkpoints=tuple(checkpoints)))
+    first.train()
+    assert first.model.backbone.resume_from is None
+    trained = first.model.backbone.net.anchors[0].model.blocks[0].attn.qkv.weight.detach()
+    torch.testing.assert_close(trained, saved, atol=5e-3, rtol=0)
+    for path in checkpoints:
+        os.remove(path)
+    resumed = make_runner(tmp_path / 'w', max_iters=4, resume=True,
+                          model=ToyStitchedClassifier(checkpoints=tuple(checkpoints)))
+    resumed.train()
+    assert resumed.iter == 4 and [i for i, _ in records(resumed).stitches] == [2, 3]
+    assert resumed.model.backbone.resume_from == str(tmp_path / 'w' / 'iter_2.pth')
 
 
 def test_load_from_keeps_trained_stitching_layers(tmp_path, monkeypatch):

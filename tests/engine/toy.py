@@ -19,12 +19,13 @@ import snnet_mm  # noqa: E402,F401
 class ToyStitchedClassifier(BaseModel):
     """SNNetv2 (logits mode) + cross-entropy; inputs are image tensors, data_samples labels."""
 
-    def __init__(self, depths: tuple[int, int] = (3, 6), num_classes: int = 4, lora_rank: int | None = None) -> None:
+    def __init__(self, depths: tuple[int, int] = (3, 6), num_classes: int = 4, lora_rank: int | None = None,
+                 checkpoints: tuple[str | None, str | None] = (None, None)) -> None:
         super().__init__(data_preprocessor=dict(type='BaseDataPreprocessor'))
+        anchors = [tiny_anchor(depth, width, num_classes=num_classes) for depth, width in zip(depths, (32, 64))]
         self.backbone = MODELS.build(dict(
             type='SNNetv2', lora_rank=lora_rank,
-            anchors=[tiny_anchor(depths[0], 32, num_classes=num_classes),
-                     tiny_anchor(depths[1], 64, num_classes=num_classes)]))
+            anchors=[a if c is None else dict(a, checkpoint=c) for a, c in zip(anchors, checkpoints)]))
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
         (logits,) = self.backbone(inputs)

@@ -193,3 +193,108 @@ def test_fingerprint_difference_names_the_part():
     assert difference(old, {**old, 'input_size': [128, 64], 'checkpoint': 'sha256:b'}) == \
         'checkpoint is "sha256:a" in the results file, "sha256:b" now; input_size is [64, 64] in the results file, ' \
         '[128, 64] now'
+
+
+# --------------------------------------------------------------------------- lock races
+def _race_for_the_lock(work_dir: str, barrier, results, trials: int) -> None:
+    from snnet_mm.evaluation.lock import WorkDirLock
+    for _ in range(trials):
+        barrier.wait(timeout=30)  # the parent has written a stale lock
+        lock = WorkDirLock(work_dir)
+        try:
+            lock.acquire()
+            results.put((os.getpid(), True, ''))
+        except RuntimeError as exc:
+            results.put((os.getpid(), False, str(exc)))
+            lock = None
+        barrier.wait(timeout=30)  # both have tried
+        if lock is not None:
+            lock.release()
+        barrier.wait(timeout=30)  # released
+
+
+def test_a_stale_lock_is_taken_over_by_exactly_one_of_two_racing_processes(tmp_path):
+    import multiprocessing
+    trials = 60
+    dead = subprocess.Popen([sys.executable, '-c', 'pass'])
+    dead.wait()  # a killed sweep's pid: no longer running
+    context = multiprocessing.get_context('fork')
+    barrier, results = context.Barrier(3), context.Queue()
+    workers = [context.Process(target=_race_for_the_lock, args=(str(tmp_path), barrier, results, trials))
+               for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    outcomes = []
+    try:
+        for _ in range(trials):
+            (tmp_path / 'sweep.lock').write_text(json.dumps(dict(pid=dead.pid, host=os.uname().nodename,
+                                                                 since='then')))
+            barrier.wait(timeout=30)
+            barrier.wait(timeout=30)
+            outcomes.append(sorted((results.get(timeout=30), results.get(timeout=30)), key=lambda o: not o[1]))
+            barrier.wait(timeout=30)
+            assert not (tmp_path / 'sweep.lock').exists()
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
+            if worker.is_alive():
+                worker.kill()
+    held_by_both = sum(a[1] and b[1] for a, b in outcomes)
+    assert held_by_both == 0 and all(a[1] for a, _ in outcomes), f'{held_by_both} of {trials} trials'
+    for (winner, _, _), (_, _, refusal) in outcomes:  # the loser names the winner, not the dead process
+        assert f'in use by another sweep (pid {winner} on host' in refusal, refusal
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no temporary file left behind
+
+
+def test_release_never_removes_a_lock_another_process_made(tmp_path):
+    lock = WorkDirLock(tmp_path)
+    lock.acquire()
+    # Meanwhile the file is replaced (deleted by hand, another sweep started): it is not ours.
+    (tmp_path / 'sweep.lock').unlink()
+    (tmp_path / 'sweep.lock').write_text(json.dumps(dict(pid=1, host='elsewhere', since='now')))
+    lock.release()
+    assert json.loads((tmp_path / 'sweep.lock').read_text())['host'] == 'elsewhere'
+
+
+# --------------------------------------------------------------------------- errors before work, a full disk
+def test_sweep_inputs_fail_before_work(setup, monkeypatch):
+    config, ckpt = setup
+    calls = evaluated_by(monkeypatch)
+    Path('cut.json').write_text('{"stitches": [')
+    Path('flat.json').write_text('{"stitches": [{"index": 0, "route": "S[0:2]"}]}')
+    for compare, message in (('none.json', "--compare: no such file 'none.json'"),
+                             ('cut.json', "--compare: 'cut.json' is not JSON (Expecting value"),
+                             ('flat.json', "--compare: 'flat.json': stitch record 0 lacks ['flops']")):
+        with pytest.raises(ValueError) as info:
+            sweep(config, ckpt, 'w', '--compare', compare)
+        assert str(info.value).startswith(message), str(info.value)
+    assert not Path('w').exists() and calls == []  # nothing built, nothing evaluated
+    # A metric the evaluator does not report: known after the first stitch, whose record is kept.
+    with pytest.raises(ValueError, match=r"^--metric: 'acc' is not among the reported metrics \['accuracy'\]; "
+                                         r'the records of the stitches evaluated so far are kept'):
+        sweep(config, ckpt, 'w', '--stitches', '0,1,2', '--mode', 'per-stitch', '--metric', 'acc')
+    assert calls == [0] and [r['index'] for r in read_results('w/sweep_results.jsonl')[1]] == [0]
+    with pytest.raises(ValueError, match=r"^--metric: 'acc' is not among"):  # resumed records: before any work
+        sweep(config, ckpt, 'w', '--stitches', '0,1,2', '--resume', '--metric', 'acc')
+    assert calls == [0]
+
+
+def test_a_failed_table_write_after_a_group_keeps_its_records(setup, monkeypatch):
+    import errno
+
+    from mmengine.hooks import LoggerHook
+    config, ckpt = setup
+    original = LoggerHook.after_test_epoch
+
+    def full_disk(self, runner, metrics=None):
+        raise OSError(errno.ENOSPC, 'No space left on device')
+
+    monkeypatch.setattr(LoggerHook, 'after_test_epoch', full_disk)
+    with pytest.raises(OSError, match='No space left on device'):
+        sweep(config, ckpt, 'w', '--stitches', '0,1,2')  # one group, one pass
+    assert [r['index'] for r in read_results('w/sweep_results.jsonl')[1]] == [0, 1, 2]
+    assert not [p.name for p in Path('w').iterdir() if 'lock' in p.name]  # released, no temporary file
+    monkeypatch.setattr(LoggerHook, 'after_test_epoch', original)
+    calls = evaluated_by(monkeypatch)
+    assert [r['index'] for r in sweep(config, ckpt, 'w', '--stitches', '0,1,2', '--resume')] == [0, 1, 2]
+    assert calls == []

@@ -132,3 +132,22 @@ def test_convert_official_classifier(tmp_path):
     assert result['report'].consumed == set(official)
     assert {k for k, _ in result['report'].dropped} == {'stitch_layers.0.1.transform.' + p
                                                         for p in ('weight', 'bias', 'lora_A', 'lora_B')}
+
+
+def test_import_published_names_a_missing_or_malformed_file(tmp_path):
+    tool = load_tool('import_published')
+    (tmp_path / 'cut.json').write_text('{"0": {"metric": ')
+    (tmp_path / 'flops.json').write_text(json.dumps({'0': 1e9}))
+    (tmp_path / 'cls.txt').write_text('{"cfg_id": 0, "acc1": 80.0}\nnot json\n')
+    out = str(tmp_path / 'out.json')
+    for args, message in (
+            (['--seg-results', str(tmp_path / 'none.json'), '--flops', str(tmp_path / 'flops.json')],
+             f"--seg-results: no such file '{tmp_path / 'none.json'}'"),
+            (['--seg-results', str(tmp_path / 'cut.json'), '--flops', str(tmp_path / 'flops.json')],
+             f"--seg-results: '{tmp_path / 'cut.json'}' is not JSON (Expecting value"),
+            (['--flops', str(tmp_path / 'cut.json')], f"--flops: '{tmp_path / 'cut.json'}' is not JSON"),
+            (['--cls-results', str(tmp_path / 'cls.txt')], f"--cls-results: {tmp_path / 'cls.txt'}:2: not a JSON line")):
+        with pytest.raises(ValueError) as info:
+            tool.main([out, '--depths', '2', '4', *args])
+        assert str(info.value).startswith(message), str(info.value)
+    assert not (tmp_path / 'out.json').exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from snnet_mm.stitching import selection
-from snnet_mm.stitching.selection import pick_within_gflops, resolve_stitch
+from snnet_mm.stitching.selection import pick_within_gflops, resolve_stitch, stitch_argument
 from snnet_mm.stitching.stitch import enumerate_stitches
 
 STITCHES = enumerate_stitches((3, 6)).stitches
@@ -34,6 +34,14 @@ def test_route_of_other_anchors_says_which_names_exist():
 def test_bad_index_names_the_field(bad):
     with pytest.raises(ValueError, match=r'^stitch: (stitch index .* out of range|expected a stitch index)'):
         resolve_stitch(bad, STITCHES)
+
+
+@pytest.mark.parametrize('text', ['-1', ' -1', '-7', '+999'])
+def test_a_negative_stitch_argument_is_an_index(text):
+    """``--stitch -1`` is a bad index, not a route "not in the trained stitch space"."""
+    with pytest.raises(ValueError, match=rf'^--stitch: stitch index {int(text)} out of range \[0, '):
+        resolve_stitch(stitch_argument(text), STITCHES, field_name='--stitch')
+    assert stitch_argument('7') == 7 and stitch_argument('S[0:2] -> L[4:6]') == 'S[0:2] -> L[4:6]'
 
 
 def test_registered_string_form_is_the_extension_point(monkeypatch):

@@ -1,6 +1,7 @@
 """tools/export_stitch.py: bad stitches and occupied output directories leave --out untouched."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def checkpoint(tool, tmp_path_factory) -> str:
 
 @pytest.mark.parametrize('stitch, message', [
     ('99', r'--stitch: stitch index 99 out of range \[0, 4\)'),
+    ('-1', r'--stitch: stitch index -1 out of range \[0, 4\)'),
     ('S[0:2] -> L[3:4]', r"--stitch: route 'S\[0:2\] -> L\[3:4\]' is not in the trained stitch space; "
                          r"nearest valid routes: \d: "),
 ])
@@ -53,3 +55,10 @@ def test_export_writes_config_and_checkpoint_with_the_stitch_params(tool, checkp
     assert result['params'] == result['stitch_params'] and result['max_diff'] == 0.0
     assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['config.py', 'stitch.pth']
     assert [p.name for p in tmp_path.iterdir()] == ['out']  # no temporary directory left
+    assert (tmp_path / 'out').stat().st_mode & 0o777 == 0o777 & ~_umask()  # like any output, not 0700
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

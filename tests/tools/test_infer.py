@@ -41,3 +41,26 @@ def test_infer_draws_one_stitch_with_only_a_checkpoint(task, tmp_path, capsys):
     elif task != 'detection':  # an untrained detector may find nothing to draw
         drawn = picture[source.shape[0]:] if task == 'depth' else picture  # depth: colour map below the image
         assert not (drawn == source).all()
+
+
+@pytest.mark.parametrize('kind, message', [
+    ('missing', "image: no such file '{image}'"),
+    ('directory', "image: '{image}' is a directory, not an image file"),
+    ('empty', "image: '{image}' is empty"),
+    ('text', "image: '{image}' is not an image (it cannot be decoded)"),
+])
+def test_bad_images_are_named_before_the_model_is_built(tmp_path, monkeypatch, kind, message):
+    image = tmp_path / 'photo.jpg'
+    if kind == 'directory':
+        image.mkdir()
+    elif kind == 'empty':
+        image.write_bytes(b'')
+    elif kind == 'text':
+        image.write_text('not a picture\n')
+    tool = load_tool('infer')
+    monkeypatch.setattr(tool, 'configure', lambda args: pytest.fail('the config was read before the image'))
+    with pytest.raises(ValueError) as info:
+        tool.main([str(CONFIGS / TASKS['segmentation'][0]), str(tmp_path / 'model.pth'), str(image),
+                   '--out', str(tmp_path / 'out.png')])
+    assert str(info.value) == message.format(image=image)
+    assert not (tmp_path / 'out.png').exists()
