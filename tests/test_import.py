@@ -13,9 +13,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REGISTERED = """
 import sys
 import snnet_mm
-from mmengine.registry import HOOKS, LOOPS, MODELS
+from mmengine.registry import HOOKS, LOOPS, MODEL_WRAPPERS, MODELS
 for registry, name in ((MODELS, 'SNNetv2'), (MODELS, 'SimpleFeaturePyramid'), (MODELS, 'LN2d'),
-                       (MODELS, 'DPTDepthHead'), (HOOKS, 'StitchSamplingHook'), (LOOPS, 'StitchValLoop')):
+                       (MODELS, 'DPTDepthHead'), (HOOKS, 'StitchSamplingHook'), (LOOPS, 'StitchValLoop'),
+                       (MODEL_WRAPPERS, 'StitchDistributedDataParallel')):
     assert registry.get(name) is not None, name
 print('LOADED', sorted(m for m in ('timm', 'torchvision', 'mmseg', 'mmdet', 'mmpretrain', 'gradio', 'playwright')
                        if m in sys.modules))
@@ -90,6 +91,7 @@ def test_core_engine_modules_without_timm_import_no_timm():
 import sys
 import snnet_mm.stitching, snnet_mm.stitching.families, snnet_mm.stitching.layers, snnet_mm.stitching.stitch
 import snnet_mm.stitching.cost, snnet_mm.stitching.export, snnet_mm.stitching.sampling, snnet_mm.stitching.selection
+import snnet_mm.stitching.usage
 from snnet_mm.stitching.families import adapter_modules
 before = 'timm' in sys.modules
 from snnet_mm.stitching.families import families

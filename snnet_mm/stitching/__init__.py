@@ -8,7 +8,7 @@ _EXPORTS = {
     'ExportedStitch': 'export', 'StitchingLinear': 'layers', 'StitchedViT': 'network',
     'StitchedNetwork': 'network',
     'KINDS': 'stitch', 'LayerSpec': 'stitch', 'Segment': 'stitch', 'Stitch': 'stitch',
-    'StitchSpace': 'stitch', 'enumerate_stitches': 'stitch',
+    'StitchSpace': 'stitch', 'enumerate_stitches': 'stitch', 'stitch_parameters': 'usage',
 }
 __all__ = sorted(_EXPORTS)
 

@@ -36,6 +36,7 @@ def test_config_builds(path):
     expected = {'snnetv2_deit3-s-l_8xb64_in1k.py': 134, 'snnet-v1_deit-ti-s-b_8xb128_in1k.py': 71}
     assert model.backbone.num_stitches == expected.get(path.name, 4)
     assert cfg.model.init_cfg is None
+    assert cfg.model_wrapper_cfg == dict(type='StitchDistributedDataParallel')  # DDP: find_unused_parameters
     assert cfg.find_unused_parameters is True
 
 

@@ -43,6 +43,7 @@ def test_config_builds(path):
     assert type(model.decode_head).__name__ == 'DPTDepthHead'
     assert model.decode_head.readout_type == 'project'
     assert model.backbone.num_stitches == (4 if tiny else 134)
+    assert cfg.model_wrapper_cfg == dict(type='StitchDistributedDataParallel')  # DDP: find_unused_parameters
     assert cfg.find_unused_parameters is True
     assert cfg.custom_hooks[0].type == 'StitchSamplingHook'
     assert cfg.val_cfg.type == 'StitchValLoop'

@@ -57,6 +57,7 @@ def test_config_builds(path):
     assert list(neck.out_strides) == list(cfg.model.rpn_head.anchor_generator.strides)
     assert list(cfg.model.roi_head.bbox_roi_extractor.featmap_strides) == list(neck.out_strides[:4])
     assert neck.out_channels == cfg.model.rpn_head.in_channels == cfg.model.roi_head.bbox_roi_extractor.out_channels
+    assert cfg.model_wrapper_cfg == dict(type='StitchDistributedDataParallel')  # DDP: find_unused_parameters
     assert cfg.find_unused_parameters is True
     assert any(h['type'] == 'StitchSamplingHook' for h in cfg.custom_hooks)
     assert cfg.val_cfg.type == 'StitchValLoop'

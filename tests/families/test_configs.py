@@ -31,6 +31,7 @@ def test_classification_config_builds_with_the_official_count(path):
     cfg, model = build_config_model(path, 'mmpretrain')
     assert model.backbone.num_stitches == expected_count(path)
     assert cfg.model.backbone.mode == 'v1' and cfg.model.init_cfg is None
+    assert cfg.model_wrapper_cfg == dict(type='StitchDistributedDataParallel')  # DDP: find_unused_parameters
     assert cfg.find_unused_parameters is True
     assert cfg.model.type == 'DistilledImageClassifier' and cfg.model.distillation_type == 'hard'
     assert cfg.model.alpha == 0.5

@@ -26,6 +26,7 @@ def test_config_builds(path):
     assert type(backbone).__name__ == 'SNNetv2'
     tiny = 'tiny' in path.name
     assert backbone.num_stitches == (4 if tiny else 134)
+    assert cfg.model_wrapper_cfg == dict(type='StitchDistributedDataParallel')  # DDP: find_unused_parameters
     assert cfg.find_unused_parameters is True
     assert any(h['type'] == 'StitchSamplingHook' for h in cfg.custom_hooks)
     if not tiny:
