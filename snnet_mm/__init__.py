@@ -1,7 +1,7 @@
 """snnet_mm: stitchable neural networks (SN-Net / SN-Netv2) for OpenMMLab.
 
-The core engine (``snnet_mm.stitching``) needs only torch and timm. When MMEngine is
-installed, importing the package also registers the OpenMMLab adapters (the ``SNNetv2``
+The core engine (``snnet_mm.stitching``) needs only torch and timm. When MMEngine and torch
+are installed, importing the package also registers the OpenMMLab adapters (the ``SNNetv2``
 backbone, hooks, loops, necks, heads, the layer-decay optimiser constructor), the
 ``snnet_mm::`` config prefix, and applies the compatibility patches of ``snnet_mm.compat``
 (``SNNET_MM_NO_COMPAT=1`` turns them off). Heavy modules (timm, mmseg's model zoo) are
@@ -16,7 +16,17 @@ __version__ = '0.1.0'
 _CORE = ('AnchorSpec', 'Stitch', 'StitchCost', 'StitchedViT', 'enumerate_stitches')
 __all__ = [*_CORE, '__version__']
 
-if find_spec('mmengine') is not None:
+
+def _installed(name: str) -> bool:
+    """Whether ``name`` can be imported (False also where an import hook refuses it)."""
+    try:
+        return find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+# Without torch (a deployment running ``snnet_mm.deploy`` on onnxruntime) nothing registers.
+if _installed('mmengine') and _installed('torch'):
     from . import compat, mim
     if find_spec('mmcv') is not None:
         from . import datasets  # noqa: F401  (registers NYUCrop)

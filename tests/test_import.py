@@ -18,8 +18,8 @@ for registry, name in ((MODELS, 'SNNetv2'), (MODELS, 'SimpleFeaturePyramid'), (M
                        (MODELS, 'DPTDepthHead'), (HOOKS, 'StitchSamplingHook'), (LOOPS, 'StitchValLoop'),
                        (MODEL_WRAPPERS, 'StitchDistributedDataParallel')):
     assert registry.get(name) is not None, name
-print('LOADED', sorted(m for m in ('timm', 'torchvision', 'mmseg', 'mmdet', 'mmpretrain', 'gradio', 'playwright')
-                       if m in sys.modules))
+print('LOADED', sorted(m for m in ('timm', 'torchvision', 'mmseg', 'mmdet', 'mmpretrain', 'gradio', 'playwright',
+                                   'onnxruntime', 'onnx') if m in sys.modules))
 """
 
 

@@ -67,8 +67,8 @@ step "install mmsegmentation, mmdet, mmpretrain, timm, fvcore, scikit-learn, ten
 "${PIP[@]}" install -q "mmsegmentation==1.2.2" "mmdet==3.3.0" "mmpretrain==1.2.0" \
   ftfy regex timm fvcore scikit-learn tensorboard "setuptools<80"
 
-step "install snnet_mm (editable) with test and demo extras"
-"${PIP[@]}" install -q --no-build-isolation -e "$REPO[test,demo]"
+step "install snnet_mm (editable) with test, demo and deploy (onnx, onnxruntime) extras"
+"${PIP[@]}" install -q --no-build-isolation -e "$REPO[test,demo,deploy]"
 
 step "system Chromium for the demo's browser checks (snnet demo --screenshot)"
 if command -v chromium >/dev/null 2>&1; then
@@ -89,12 +89,13 @@ fi
 step "check the stack"
 "$PY" - <<'PY'
 import mmcv, mmcv.ops, mmdet, mmengine, mmpretrain, mmseg, timm, torch, torchvision
-import gradio, playwright
+import gradio, onnxruntime, playwright
 import snnet_mm
 print(f"[setup] torch {torch.__version__}, torchvision {torchvision.__version__}, "
       f"mmcv {mmcv.__version__} (ops ok), mmengine {mmengine.__version__}, "
       f"mmseg {mmseg.__version__}, mmdet {mmdet.__version__}, "
-      f"mmpretrain {mmpretrain.__version__}, timm {timm.__version__}, gradio {gradio.__version__}")
+      f"mmpretrain {mmpretrain.__version__}, timm {timm.__version__}, gradio {gradio.__version__}, "
+      f"onnxruntime {onnxruntime.__version__}")
 PY
 STEP="done"
 echo "[setup] done: activate with 'source $VENV/bin/activate'"
