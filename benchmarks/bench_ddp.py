@@ -39,9 +39,9 @@ ANCHORS = ['deit3_small_patch16_224', 'deit3_large_patch16_224']
 class Classifier(BaseModel):
     """The stitched DeiT3-S/L classifier with a cross-entropy loss (no parameter outside the backbone)."""
 
-    def __init__(self, anchors: list[str]) -> None:
+    def __init__(self, anchors: list[str], size: int) -> None:
         super().__init__()
-        self.backbone = MODELS.build(dict(type='SNNetv2', anchors=anchors))
+        self.backbone = MODELS.build(dict(type='SNNetv2', anchors=[dict(name=a, img_size=size) for a in anchors]))
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
         (logits,) = self.backbone(inputs)
@@ -78,7 +78,7 @@ def rank_main(rank: int, port: int, args: argparse.Namespace, queue) -> None:
     device = torch.device(f'cuda:{rank}' if args.backend == 'nccl' else 'cpu')
     dist.init_process_group(args.backend, rank=rank, world_size=2)
     torch.manual_seed(0)
-    model = Classifier(args.anchors.split(',')).to(device).train()
+    model = Classifier(args.anchors.split(','), args.size).to(device).train()
     backbone = model.backbone
     gflops = [c.gflops for c in backbone.stitch_costs(args.size)]
     order = sorted(range(len(gflops)), key=gflops.__getitem__)
