@@ -106,7 +106,7 @@ def main() -> None:
                 eager_ms, ort_ms = paired_latency_ms(graph, session, random_images(1, size), args.reps)
             ratios.append(ort_ms / eager_ms)
             print(f'  stitch {index:3d} {model.backbone.stitches[index].route:28s} '
-                  f'{costs[index].flops / 1e9:8.2f} backbone GFLOPs  export {export_s:6.1f} s  '
+                  f'{costs[index].flops / 1e9:8.4g} backbone GFLOPs  export {export_s:6.1f} s  '
                   f'{check["exporter"]}  parity {check["parity"]:.1e}  eager {eager_ms:9.2f} ms  onnxruntime {ort_ms:9.2f} ms  '
                   f'ratio {ratios[-1]:.3f}  load {os.getloadavg()[0]:.2f}', flush=True)
         del model
