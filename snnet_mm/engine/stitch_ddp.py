@@ -33,12 +33,19 @@ _BROADCAST_BYTES = 250 * _MB
 
 @dataclass(frozen=True)
 class _Bucket:
-    """Parameters (indices into the wrapper's trainable parameters) reduced as one flat tensor."""
+    """Parameters (indices into the wrapper's trainable parameters) reduced as one flat tensor:
+    ``numel`` gradient values then one used-flag per parameter, at ``offset`` of the wrapper's
+    reduction buffer of its dtype and device."""
 
     indices: tuple[int, ...]
     numel: int
     dtype: torch.dtype
     device: torch.device
+    offset: int = 0
+
+    @property
+    def size(self) -> int:
+        return self.numel + len(self.indices)
 
 
 @dataclass
@@ -131,6 +138,9 @@ class StitchDistributedDataParallel(nn.Module):
         self._allowed: set[int] = set(self._always)
         self._reduction: _Reduction | None = None
         self._check: tuple[int, torch.Tensor, Any] | None = None
+        # One flat buffer per (dtype, device), allocated once and shared by every stitch's buckets:
+        # fresh memory each step would cost page faults on every reduced byte.
+        self._buffers: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}
 
         self._broadcast([p.detach() for p in module.parameters()])
         if broadcast_buffers:
@@ -202,6 +212,7 @@ class StitchDistributedDataParallel(nn.Module):
                 size += p.numel() * p.element_size()
             if current:
                 buckets.append(self._bucket(current))
+            buckets = self._place(buckets)
             if len(self._layout_cache) >= 512:
                 self._layout_cache.clear()
             self._layout_cache[window] = (buckets, {i: b for b, bk in enumerate(buckets) for i in bk.indices})
@@ -211,6 +222,27 @@ class StitchDistributedDataParallel(nn.Module):
         first = self._params[indices[0]]
         return _Bucket(indices=tuple(indices), numel=sum(self._params[i].numel() for i in indices),
                        dtype=first.dtype, device=first.device)
+
+    @staticmethod
+    def _place(buckets: list[_Bucket]) -> list[_Bucket]:
+        """The buckets laid one after another in the buffer of their dtype and device."""
+        ends: dict[tuple[torch.dtype, torch.device], int] = {}
+        placed = []
+        for b in buckets:
+            key = (b.dtype, b.device)
+            placed.append(_Bucket(b.indices, b.numel, b.dtype, b.device, offset=ends.get(key, 0)))
+            ends[key] = ends.get(key, 0) + b.size
+        return placed
+
+    def _flat(self, bucket: _Bucket) -> torch.Tensor:
+        """The bucket's slice of the reduction buffer (grown, never shrunk, as stitches need)."""
+        key = (bucket.dtype, bucket.device)
+        buffer = self._buffers.get(key)
+        end = bucket.offset + bucket.size
+        if buffer is None or buffer.numel() < end:
+            total = sum(p.numel() + 1 for p in self._params if (p.dtype, p.device) == key)
+            buffer = self._buffers[key] = torch.empty(max(total, end), dtype=bucket.dtype, device=bucket.device)
+        return buffer[bucket.offset:end]
 
     # ------------------------------------------------------------------ stitch agreement
     def _start_check(self, stitch: int) -> None:
@@ -261,18 +293,20 @@ class StitchDistributedDataParallel(nn.Module):
         """All-reduce the next bucket (buckets start in index order on every rank)."""
         bucket = red.buckets[red.next_bucket]
         red.next_bucket += 1
-        parts, flags = [], []
-        for i in bucket.indices:
+        flat = self._flat(bucket)
+        flags, offset, scale = [], 0, 1.0 / self.world_size
+        for i in bucket.indices:  # gradient / world size straight into the buffer: one pass over the bytes
             p = self._params[i]
+            n = p.numel()
             if p.grad is None:
-                parts.append(torch.zeros(p.numel(), dtype=bucket.dtype, device=bucket.device))
+                flat[offset:offset + n].zero_()
             elif p.grad.is_sparse:
                 raise RuntimeError(f'parameter {self._names.get(id(p))}: sparse gradients are not supported')
             else:
-                parts.append(p.grad.reshape(-1))
-            flags.append(p.grad is not None)
-        parts.append(torch.tensor(flags, dtype=bucket.dtype, device=bucket.device))
-        flat = torch.cat(parts).div_(self.world_size)
+                torch.mul(p.grad.reshape(-1), scale, out=flat[offset:offset + n])
+            flags.append(scale if p.grad is not None else 0.0)
+            offset += n
+        flat[offset:].copy_(torch.tensor(flags, dtype=bucket.dtype))
         work = dist.all_reduce(flat, group=self.process_group, async_op=True)
         self.reduced_bytes += flat.numel() * flat.element_size()
         red.launched.append((bucket, flat, work))
@@ -293,9 +327,9 @@ class StitchDistributedDataParallel(nn.Module):
                 n = p.numel()
                 if used[k]:  # unused on every rank: leave the gradient untouched, as DDP
                     view = flat[offset:offset + n].view_as(p)
-                    if p.grad is None or p.grad.is_contiguous():
-                        p.grad = view
-                    else:
+                    if p.grad is None:  # used on another rank only
+                        p.grad = view.clone()
+                    else:  # the buffer is reused by the next step: copy, never alias it
                         p.grad.copy_(view)
                 offset += n
         self._reset()
