@@ -24,6 +24,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from snnet_mm.stitching import StitchedViT  # noqa: E402
+from snnet_mm.stitching.cost import stitch_costs  # noqa: E402
+from snnet_mm.stitching.export import ExportedStitch  # noqa: E402
 
 logger = logging.getLogger('bench_backbone')
 
@@ -75,10 +77,10 @@ def main() -> None:
                 f'{args.small}, batch {args.batch}, 224, {device})')
 
     # The cheapest stitch that crosses both anchors twice keeps the run short on a CPU.
-    costs = net.stitch_costs(224)
+    costs = stitch_costs(net, 224)
     mixed = min((i for i, s in enumerate(net.stitches) if len(s.segments) == 3), key=lambda i: costs[i].flops)
     net.set_stitch(mixed)
-    exported = net.export_stitch(mixed).to(device).eval()
+    exported = ExportedStitch.from_network(net, mixed).to(device).eval()
     ratio, t_net, t_exp = paired_median_ratio(net, exported, x, args.reps)
     logger.info(f'stitch / exported forward  : {ratio:.4f}  ({t_net * 1e3:.1f} ms vs {t_exp * 1e3:.1f} ms, '
                 f'stitch {mixed} {net.stitches[mixed]})')
@@ -91,7 +93,7 @@ def main() -> None:
 
     net.__dict__.pop('_cost_cache', None)
     start = time.perf_counter()
-    net.stitch_costs(224)
+    stitch_costs(net, 224)
     logger.info(f'FLOPs table ({net.num_stitches} stitches @224): {time.perf_counter() - start:.2f} s')
 
 

@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / 'configs'
 TINY_TASKS = {  # config, tiny data kind, an image of it
@@ -83,6 +85,28 @@ def train_then_delete_anchors(package: str, config: Path, cwd: Path, work_dir: s
         cwd)
     shutil.rmtree(cwd / 'anchors')
     return TrainedRun(package, config, cwd, cwd / work_dir, options)
+
+
+def workspace_fixture(*kinds: str):
+    """A module-scoped ``workspace`` fixture: a directory holding ``data/tiny/<kind>`` for each of
+    ``kinds`` (``tools/make_tiny_data.py`` kinds), where the tiny configs read their data."""
+    @pytest.fixture(scope='module')
+    def workspace(tmp_path_factory) -> Path:
+        from snnet_mm.tiny_data import make_tiny_data
+        root = tmp_path_factory.mktemp('_'.join(kinds))
+        for kind in kinds:
+            make_tiny_data(kind, str(root / 'data' / 'tiny' / kind))
+        return root
+    return workspace
+
+
+def trained_fixture(package: str, config: Path, work_dir: str, *, name: str = 'trained'):
+    """A module-scoped fixture ``name``: ``config`` trained in ``workspace`` by ``package``'s
+    tools/train.py from anchor files that are then deleted (``train_then_delete_anchors``)."""
+    @pytest.fixture(scope='module', name=name)
+    def trained(workspace) -> TrainedRun:
+        return train_then_delete_anchors(package, config, workspace, work_dir)
+    return trained
 
 
 def export_stitch(config: Path, checkpoint: Path, stitch: str, out: str, cwd: Path) -> tuple[Path, Path]:

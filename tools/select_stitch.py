@@ -11,7 +11,7 @@ import sys
 from mmengine.logging import MMLogger
 
 from snnet_mm.evaluation import select_stitch
-from snnet_mm.evaluation.results import load_table
+from snnet_mm.stitching.sweep_records import load_table
 
 
 def main(argv: list[str] | None = None) -> dict:

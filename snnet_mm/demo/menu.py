@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..evaluation.pareto import higher_is_better, pareto_front, resolve_metric
-from ..evaluation.results import load_table
-from ..evaluation.stitch_choice import check_same_model
+from ..stitching.pareto import higher_is_better, pareto_front, resolve_metric
+from ..stitching.sweep_records import check_same_model, load_table
 from ..stitching.cost import StitchCost
 from ..stitching.stitch import Stitch
 

@@ -18,10 +18,12 @@ from __future__ import annotations
 from typing import Callable
 
 from mmengine.logging import MMLogger
-from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor
 from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
 from torch import nn
+
+from ..models.wrapped import unwrap_model
+from ..utils.checks import check_number
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
@@ -31,8 +33,7 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: dict | None = None) -> None:
         paramwise_cfg = dict(paramwise_cfg or {})
         rate = paramwise_cfg.setdefault('layer_decay_rate', 1.0)
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 1:
-            raise ValueError(f'paramwise_cfg.layer_decay_rate: expected a number in (0, 1], got {rate!r}')
+        check_number(rate, 'paramwise_cfg.layer_decay_rate', low=0, high=1, low_open=True)
         super().__init__(optim_wrapper_cfg, paramwise_cfg)
         self.layer_decay_rate = float(rate)
 
@@ -54,8 +55,7 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
 
 def layer_depth_function(model: nn.Module) -> Callable[[str], tuple[int, int]]:
     """``param name -> (layer id, number of layers)`` of ``model`` or of its one backbone with it."""
-    if is_model_wrapper(model):
-        model = model.module
+    model = unwrap_model(model)
     if hasattr(model, 'get_layer_depth'):
         return model.get_layer_depth
     found = [(name, m) for name, m in model.named_modules() if name and hasattr(m, 'get_layer_depth')]

@@ -1,7 +1,6 @@
 """``StitchSamplingHook``: what makes an MMEngine training run SN-Netv2 training."""
 from __future__ import annotations
 
-import math
 import re
 from typing import Any, Sequence
 
@@ -9,14 +8,15 @@ import torch
 from mmengine.dist import broadcast, broadcast_object_list, get_rank
 from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner.checkpoint import find_latest_checkpoint
 
 from ..models.backbone import SNNetv2
+from ..models.wrapped import unwrap_model
 from ..stitching.layers import ls_cutoff
 from ..stitching.sampling import STRATEGIES, StitchSampler, group_by_flops
 from ..stitching.selection import parse_stitch_set
+from ..utils.checks import check_int, check_ints, check_number, check_one_of, is_int
 
 
 def check_stitch_spec(spec: Any, field_name: str = 'stitches') -> None:
@@ -43,7 +43,7 @@ def check_stitch_spec(spec: Any, field_name: str = 'stitches') -> None:
 def _names_a_stitch(item: Any) -> bool:
     if isinstance(item, str):
         return bool(re.fullmatch(r'\d+', item.strip())) or '[' in item or ':' in item
-    return isinstance(item, int) and not isinstance(item, bool) and item >= 0
+    return is_int(item) and item >= 0
 
 
 def resume_checkpoint(runner) -> str | None:
@@ -55,8 +55,7 @@ def resume_checkpoint(runner) -> str | None:
 
 def find_stitched_backbone(model: torch.nn.Module) -> SNNetv2:
     """The ``SNNetv2`` inside ``model`` (model wrappers unwrapped)."""
-    if is_model_wrapper(model):
-        model = model.module
+    model = unwrap_model(model)
     found = [m for m in model.modules() if isinstance(m, SNNetv2)]
     if len(found) != 1:
         raise ValueError(f'model: expected exactly one SNNetv2 backbone in {type(model).__name__}, '
@@ -109,18 +108,13 @@ class StitchSamplingHook(Hook):
             ls_cutoff(ls_rcond, tokens=1, features=1)
         except ValueError as error:
             raise ValueError(f'ls_{error}') from None  # 'ls_rcond: expected ...'
-        for name, value in dict(num_init_images=num_init_images, init_batch_size=init_batch_size).items():
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f'{name}: expected an int >= 1, got {value!r}')
-        if strategy not in STRATEGIES:
-            raise ValueError(f'strategy: expected one of {STRATEGIES}, got {strategy!r}')
-        if (isinstance(gap_gflops, bool) or not isinstance(gap_gflops, (int, float)) or not math.isfinite(gap_gflops)
-                or gap_gflops <= 0):
-            raise ValueError(f'gap_gflops: expected a finite number > 0, got {gap_gflops!r}')
-        if input_size is not None and not (isinstance(input_size, (list, tuple)) and len(input_size) == 2 and all(
-                isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in input_size)):
-            raise ValueError(f'input_size: expected (height, width) as two positive ints, got {input_size!r}')
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        check_int(num_init_images, 'num_init_images', minimum=1)
+        check_int(init_batch_size, 'init_batch_size', minimum=1)
+        check_one_of(strategy, 'strategy', STRATEGIES)
+        check_number(gap_gflops, 'gap_gflops', low=0, low_open=True, finite=True)
+        if input_size is not None:
+            check_ints(input_size, 'input_size', length=2, minimum=1, what='(height, width) as two positive ints')
+        if seed is not None and not is_int(seed):
             raise ValueError(f'seed: expected an int or None (the runner seed), got {seed!r}')
         check_stitch_spec(stitches)
         self.num_init_images = num_init_images
@@ -217,7 +211,7 @@ class StitchSamplingHook(Hook):
         """
         dataloader = runner.train_dataloader
         dataset = dataloader.dataset
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0))[:count].tolist()
         chunks = []
         for start in range(0, count, self.init_batch_size):

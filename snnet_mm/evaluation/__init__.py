@@ -1,6 +1,7 @@
 """Stitch sweeps: evaluate every stitch, Pareto front, budget selection, plots."""
-from .pareto import higher_is_better, metric_names, pareto_front, primary_metric, select_stitch
-from .results import append_record, read_records, write_tables
+from ..stitching.pareto import higher_is_better, metric_names, pareto_front, primary_metric, select_stitch
+from ..stitching.sweep_records import read_records
+from .results import append_record, write_tables
 
 __all__ = ['append_record', 'higher_is_better', 'metric_names', 'pareto_front', 'primary_metric', 'read_records',
            'select_stitch', 'write_tables']

@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Sequence
 
-from .pareto import pareto_front
 from ..stitching.jsonfile import read_json
-from .results import load_table
+from ..stitching.pareto import pareto_front
+from ..stitching.sweep_records import load_table
 
 
 def read_published(path: str | Path, field_name: str = '--compare') -> tuple[list[dict[str, Any]], str]:

@@ -22,6 +22,7 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from ..engine import find_stitched_backbone
+from ..models.wrapped import unwrap_model
 from ..stitching.cost import _to_hw, stitch_costs
 from ..stitching.flops import FlopCounter, meta_copy
 
@@ -49,7 +50,7 @@ def model_costs(model: nn.Module, input_size: int | tuple[int, int], *,
     """
     backbone = find_stitched_backbone(model)
     hw = _to_hw(input_size)
-    meta = meta_copy(model.module if hasattr(model, 'module') else model)
+    meta = meta_copy(unwrap_model(model))
     meta_backbone = find_stitched_backbone(meta)
     inputs = torch.empty(1, 3, *hw, device='meta')
     samples = _data_samples(meta, hw)

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import torch
-from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.model import BaseModel
 from mmengine.runner.amp import autocast
 
+from ..models.wrapped import unwrap_model
+from ..stitching.prefix_tree import PrefixTree
 from .reporting import captured_tables, write_tables_text
 
 
@@ -57,7 +59,8 @@ class SharedBackbonePass:
         index = net.current_stitch
         outputs = self._find(x)
         if outputs is None and index == self.indices[0]:
-            outputs = {i: (out, [t._version for t in _tensors(out)]) for i, out in net.forward_stitches(x, self.indices)}
+            tree = PrefixTree(net, self.indices)
+            outputs = {i: (out, [t._version for t in _tensors(out)]) for i, out in tree.run(x)}
             self._entries.append((x, outputs))
             self.tree_runs += 1
         cached = None if outputs is None else outputs.pop(index, None)
@@ -88,7 +91,7 @@ class GroupResult:
 
 def supports_one_pass(model) -> bool:
     """Whether ``model.test_step`` is MMEngine's (preprocess, then predict), which one pass splits."""
-    module = model.module if is_model_wrapper(model) else model
+    module = unwrap_model(model)
     return isinstance(module, BaseModel) and type(module).test_step is BaseModel.test_step
 
 
@@ -104,7 +107,7 @@ def run_group(runner, backbone, indices: Sequence[int]) -> GroupResult:
     """
     loop = runner.test_loop
     model = runner.model
-    module = model.module if is_model_wrapper(model) else model
+    module = unwrap_model(model)
     evaluators = {i: copy.deepcopy(loop.evaluator) for i in indices}
     shared = SharedBackbonePass(indices)
     result = GroupResult()

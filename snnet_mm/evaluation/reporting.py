@@ -13,7 +13,7 @@ from mmengine.logging import MMLogger
 from mmengine.utils import ProgressBar
 from mmengine.visualization import Visualizer
 
-from .pareto import metric_names, primary_metric
+from ..stitching.pareto import metric_names, primary_metric
 
 TABLE_HEADERS = ('per class results:',)  # mmseg's line announcing its table
 

@@ -22,19 +22,21 @@ from typing import Any, Callable, Sequence
 import torch
 from mmengine.dist import broadcast_object_list, get_rank, is_main_process
 from mmengine.logging import MMLogger
-from mmengine.model import is_model_wrapper
 
 from ..engine import find_stitched_backbone
 from ..interop.stitch_ids import official_ids
 from ..interop.v1_ids import v1_ids
+from ..models.wrapped import unwrap_model
+from ..stitching.pareto import metric_names, pareto_front, resolve_metric
+from ..stitching.sweep_records import HEADER_KEY, read_records, read_results
+from ..utils.checks import check_int, check_one_of
 from .fingerprint import difference, sweep_fingerprint
 from .lock import WorkDirLock
 from .model_flops import ModelCost, model_costs
 from .one_pass import finish_group, run_group, supports_one_pass
-from .pareto import metric_names, pareto_front, resolve_metric
 from .plot import plot_front
 from .reporting import tables_to_file
-from .results import HEADER_KEY, append_record, read_records, read_results, repair, start_results, write_tables
+from .results import append_record, repair, start_results, write_tables
 
 RESULTS_FILE = 'sweep_results.jsonl'
 MODES = ('one-pass', 'per-stitch')
@@ -44,19 +46,13 @@ DEFAULT_MAX_BRANCHES = 32
 def check_iterations(**counts: int) -> None:
     """Each count (``latency_iters``, ``warmup_iters``) is an int >= 0, else a ValueError naming it."""
     for name, value in counts.items():
-        _check_int(name, value, 0)
+        check_int(value, name, minimum=0)
 
 
 def check_grouping(mode: str, max_branches: int) -> None:
     """``mode`` is one of ``MODES`` and ``max_branches`` an int >= 1, else a ValueError naming it."""
-    if mode not in MODES:
-        raise ValueError(f'mode: expected one of {MODES}, got {mode!r}')
-    _check_int('max_branches', max_branches, 1)
-
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f'{name}: expected an int >= {minimum}, got {value!r}')
+    check_one_of(mode, 'mode', MODES)
+    check_int(max_branches, 'max_branches', minimum=1)
 
 
 class StitchSweep:
@@ -105,7 +101,7 @@ class StitchSweep:
 
     # -------------------------------------------------------------- costs
     def _module(self):
-        return self.model.module if is_model_wrapper(self.model) else self.model
+        return unwrap_model(self.model)
 
     def _test_input_size(self) -> tuple[int, int]:
         """Input size the test loop runs the model at (the window for sliding-window tests)."""

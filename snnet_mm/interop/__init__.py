@@ -3,7 +3,7 @@
 Core-level (torch + timm only). Importing it registers the ``deit3_*_patch16_relpos`` timm models.
 """
 from .convert import ConversionReport, OfficialInfo, official_to_ours, ours_to_official, unwrap_checkpoint
-from .relpos_vit import RelPosVisionTransformer
+from ..stitching.relpos_vit import RelPosVisionTransformer
 from .stitch_ids import (OfficialStitch, official_id_map, official_ids, official_stitches,
                          official_to_ours as official_id_to_ours,
                          ours_to_official as ours_to_official_id, parse_official)

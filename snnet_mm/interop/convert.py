@@ -24,7 +24,7 @@ from typing import Mapping
 import torch
 
 from ..stitching.stitch import enumerate_stitches
-from .relpos_vit import relative_position_index
+from ..stitching.relpos_vit import relative_position_index
 from .stitch_ids import official_stitches
 
 TASKS = ('cls', 'seg')

@@ -9,9 +9,9 @@ from mmengine.logging import MMLogger
 from mmengine.registry import MODELS
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from ..evaluation.stitch_choice import pick_from_results
 from ..stitching.selection import pick_within_gflops, resolve_stitch
 from ..stitching.stitch import KINDS, Stitch
+from ..stitching.sweep_records import pick_from_results
 
 if TYPE_CHECKING:
     from ..stitching import StitchCost
@@ -121,13 +121,13 @@ class SNNetv2(BaseModule):
 
     def _pick_budget(self, budget: Mapping[str, Any]) -> int:
         if budget.get('results') is None:
-            gflops = [c.gflops for c in self.net.stitch_costs(self._input_size(budget))]
+            gflops = [c.gflops for c in self.stitch_costs(self._input_size(budget))]
             return pick_within_gflops(budget['max_gflops'], gflops, self.net.stitches)
         return pick_from_results(budget['results'], budget['max_gflops'], self.net.stitches)
 
     def _log_choice(self, value: Any) -> None:
         hw = self._input_size(value if isinstance(value, Mapping) else None)
-        cost = self.net.stitch_costs(hw)[self.default_stitch]
+        cost = self.stitch_costs(hw)[self.default_stitch]
         MMLogger.get_current_instance().info(
             f'stitch={value!r} -> stitch {self.default_stitch}: {self.net.stitches[self.default_stitch].route}, '
             f'{cost.gflops:.3f} backbone GFLOPs at {hw[0]}x{hw[1]}')
@@ -156,10 +156,12 @@ class SNNetv2(BaseModule):
         self.net.set_stitch(index)
 
     def stitch_costs(self, input_size: int | tuple[int, int]) -> list[StitchCost]:
-        return self.net.stitch_costs(input_size)
+        from ..stitching.cost import stitch_costs  # the core imports timm: on use, not on registration
+        return stitch_costs(self.net, input_size)
 
     def export_stitch(self, index: int) -> ExportedStitch:
-        return self.net.export_stitch(index)
+        from ..stitching.export import ExportedStitch
+        return ExportedStitch.from_network(self.net, index)
 
     def init_stitching_layers(self, images: torch.Tensor, *, batch_size: int = 8,
                               rcond: float | str | None = None) -> None:

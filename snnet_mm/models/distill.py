@@ -25,6 +25,7 @@ from mmpretrain.models.classifiers import ImageClassifier
 from torch import Tensor, nn
 
 from ..stitching import safe_load
+from ..utils.checks import check_number, check_one_of
 
 DISTILLATION_TYPES = ('hard', 'soft')
 
@@ -81,12 +82,9 @@ class DistilledImageClassifier(ImageClassifier):
 
     def __init__(self, *, teacher: dict, distillation_type: str = 'hard', alpha: float = 0.5,
                  tau: float = 1.0, **kwargs: Any) -> None:
-        if distillation_type not in DISTILLATION_TYPES:
-            raise ValueError(f'distillation_type: expected one of {DISTILLATION_TYPES}, got {distillation_type!r}')
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
-            raise ValueError(f'alpha: expected a number in [0, 1], got {alpha!r}')
-        if isinstance(tau, bool) or not isinstance(tau, (int, float)) or tau <= 0:
-            raise ValueError(f'tau: expected a number > 0, got {tau!r}')
+        check_one_of(distillation_type, 'distillation_type', DISTILLATION_TYPES)
+        check_number(alpha, 'alpha', low=0, high=1)
+        check_number(tau, 'tau', low=0, low_open=True)
         super().__init__(**kwargs)
         self.distillation_type = distillation_type
         self.alpha = float(alpha)

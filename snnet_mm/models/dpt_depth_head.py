@@ -9,7 +9,6 @@ a depth loss on valid pixels, and predictions in the format ``DepthEstimator`` a
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import torch
@@ -20,6 +19,8 @@ from mmseg.models.decode_heads.dpt_head import FeatureFusionBlock, ReassembleBlo
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS as MMSEG_MODELS
 from torch import Tensor, nn
+
+from ..utils.checks import check_int, check_number, check_one_of, is_int
 
 NUM_LEVELS = 4  # DPT reassembles four backbone outputs (strides 4, 8, 16 and 32 after reassembly)
 READOUT_TYPES = ('ignore', 'add', 'project')
@@ -114,18 +115,14 @@ class DPTDepthHead(BaseDecodeHead):
         # depth head does not have; like mmseg's VPDDepthHead, initialise BaseModule directly.
         super(BaseDecodeHead, self).__init__(init_cfg=init_cfg)
         width = _check_in_channels(in_channels)
-        _check_positive_int(channels, 'channels', minimum=2)
-        _check_positive_int(head_channels, 'head_channels')
-        _check_positive_int(patch_size, 'patch_size')
+        check_int(channels, 'channels', minimum=2)
+        check_int(head_channels, 'head_channels', minimum=1)
+        check_int(patch_size, 'patch_size', minimum=1)
         post_process_channels = _check_levels(post_process_channels)
-        if readout_type not in READOUT_TYPES:
-            raise ValueError(f'readout_type: expected one of {READOUT_TYPES}, got {readout_type!r}')
-        if activation not in ACTIVATIONS:
-            raise ValueError(f'activation: expected one of {ACTIVATIONS}, got {activation!r}')
-        if not isinstance(min_depth, (int, float)) or not math.isfinite(min_depth) or not min_depth > 0:
-            raise ValueError(f'min_depth: expected a finite number > 0, got {min_depth!r}')
-        if not isinstance(max_depth, (int, float)) or not math.isfinite(max_depth) or not max_depth > min_depth:
-            raise ValueError(f'max_depth: expected a finite number > min_depth ({min_depth}), got {max_depth!r}')
+        check_one_of(readout_type, 'readout_type', READOUT_TYPES)
+        check_one_of(activation, 'activation', ACTIVATIONS)
+        check_number(min_depth, 'min_depth', low=0, low_open=True, finite=True)
+        check_number(max_depth, 'max_depth', low=min_depth, low_open=True, finite=True, low_name='min_depth')
 
         self.in_channels = [width] * NUM_LEVELS
         self.channels = channels
@@ -261,20 +258,15 @@ class DPTDepthHead(BaseDecodeHead):
         return depth.clamp(self.min_depth, self.max_depth)
 
 
-def _check_positive_int(value: Any, field: str, *, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f'{field}: expected an int >= {minimum}, got {value!r}')
-
-
 def _check_in_channels(in_channels: int | Sequence[int]) -> int:
-    if isinstance(in_channels, int) and not isinstance(in_channels, bool):
-        _check_positive_int(in_channels, 'in_channels')
+    if is_int(in_channels):
+        check_int(in_channels, 'in_channels', minimum=1)
         return in_channels
     if (not isinstance(in_channels, (list, tuple)) or len(in_channels) != NUM_LEVELS
             or len(set(in_channels)) != 1):
         raise ValueError(f'in_channels: expected an int or {NUM_LEVELS} equal ints (one ViT width), '
                          f'got {in_channels!r}')
-    _check_positive_int(in_channels[0], 'in_channels')
+    check_int(in_channels[0], 'in_channels', minimum=1)
     return int(in_channels[0])
 
 
@@ -282,5 +274,5 @@ def _check_levels(post_process_channels: Sequence[int]) -> tuple[int, ...]:
     if not isinstance(post_process_channels, (list, tuple)) or len(post_process_channels) != NUM_LEVELS:
         raise ValueError(f'post_process_channels: expected {NUM_LEVELS} ints, got {post_process_channels!r}')
     for c in post_process_channels:
-        _check_positive_int(c, 'post_process_channels')
+        check_int(c, 'post_process_channels', minimum=1)
     return tuple(int(c) for c in post_process_channels)

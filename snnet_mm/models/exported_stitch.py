@@ -40,7 +40,7 @@ class SNNetv2Stitch(BaseModule):
                  selected: Sequence[int] | None = None, with_cls_token: bool = False,
                  dynamic_img_size: bool | None = None, init_cfg: dict | list | None = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        from ..stitching import StitchedViT  # builds timm models: imported on use, not on registration
+        from ..stitching import StitchedViT, export  # timm models: imported on use, not on registration
         if dynamic_img_size is None:
             dynamic_img_size = out_indices is not None
         with torch.device('meta'):
@@ -48,7 +48,7 @@ class SNNetv2Stitch(BaseModule):
                                  with_cls_token=with_cls_token, dynamic_img_size=dynamic_img_size,
                                  load_weights=False)
             index = resolve_stitch(route, family.stitches, field_name='route')
-            stitch = family.export_stitch(index)
+            stitch = export.ExportedStitch.from_network(family, index)
         self.route = family.stitches[index].route
         self.stitch: ExportedStitch = stitch.to_empty(device='cpu')
         # Derived buffers that checkpoints do not hold (LeViT's attention-bias index, Swin's

@@ -15,6 +15,8 @@ import torch
 from mmengine.registry import MODELS
 from torch import Tensor, nn
 
+from ..utils.checks import check_int, check_number
+
 VARIANCE_FOCUS = 0.15  # the toolbox's weight of the squared mean (lambda = 1 - 0.15 in var-form)
 WARM_UP_EPS = 0.1      # the toolbox's offset inside the logs during warm-up
 
@@ -37,12 +39,9 @@ class SigLoss(nn.Module):
     def __init__(self, *, loss_weight: float = 1.0, max_depth: float | None = None, warm_up: bool = False,
                  warm_iter: int = 100, loss_name: str = 'loss_sig') -> None:
         super().__init__()
-        if not isinstance(loss_weight, (int, float)) or loss_weight < 0:
-            raise ValueError(f'loss_weight: expected a number >= 0, got {loss_weight!r}')
-        if max_depth is not None and (not isinstance(max_depth, (int, float)) or max_depth <= 0):
-            raise ValueError(f'max_depth: expected a number > 0 or None, got {max_depth!r}')
-        if isinstance(warm_iter, bool) or not isinstance(warm_iter, int) or warm_iter < 0:
-            raise ValueError(f'warm_iter: expected an int >= 0, got {warm_iter!r}')
+        check_number(loss_weight, 'loss_weight', low=0)
+        check_number(max_depth, 'max_depth', low=0, low_open=True, allow_none=True)
+        check_int(warm_iter, 'warm_iter', minimum=0)
         if not isinstance(loss_name, str) or not loss_name.startswith('loss'):
             raise ValueError(f"loss_name: expected a str starting with 'loss', got {loss_name!r}")
         self.loss_weight = float(loss_weight)

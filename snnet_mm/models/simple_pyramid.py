@@ -22,6 +22,8 @@ from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 from torch import nn
 
+from ..utils.checks import check_int
+
 NORMS = ('LN', 'GN', 'BN')
 
 
@@ -100,9 +102,9 @@ class SimpleFeaturePyramid(BaseModule):
             init_cfg = dict(type='Kaiming', layer='Conv2d', a=1, mode='fan_in', nonlinearity='leaky_relu',
                             distribution='uniform', bias=0)
         super().__init__(init_cfg=init_cfg)
-        self._check_positive_int(in_channels, 'in_channels')
-        self._check_positive_int(out_channels, 'out_channels')
-        self._check_positive_int(input_stride, 'input_stride')
+        check_int(in_channels, 'in_channels', minimum=1)
+        check_int(out_channels, 'out_channels', minimum=1)
+        check_int(input_stride, 'input_stride', minimum=1)
         if not isinstance(num_extra_levels, int) or num_extra_levels < 0:
             raise ValueError(f'num_extra_levels: expected an int >= 0, got {num_extra_levels!r}')
         if norm is not None and norm not in NORMS:
@@ -132,18 +134,12 @@ class SimpleFeaturePyramid(BaseModule):
 
     # -------------------------------------------------------------- construction
     @staticmethod
-    def _check_positive_int(value, field: str) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f'{field}: expected a positive int, got {value!r}')
-
-    @staticmethod
     def _check_scale_factors(scale_factors, in_channels: int, input_stride: int) -> tuple[float, ...]:
         if isinstance(scale_factors, (str, bytes)) or not isinstance(scale_factors, Sequence) or not scale_factors:
             raise ValueError(f'scale_factors: expected a non-empty sequence of powers of two, got {scale_factors!r}')
         scales = []
         for s in scale_factors:
-            if isinstance(s, bool) or not isinstance(s, (int, float)) or s <= 0 or \
-                    not math.log2(s).is_integer():
+            if not isinstance(s, (int, float)) or isinstance(s, bool) or s <= 0 or not math.log2(s).is_integer():
                 raise ValueError(f'scale_factors: {s!r} is not a power of two (e.g. 4.0, 2.0, 1.0, 0.5); '
                                  f'got {list(scale_factors)}')
             scales.append(float(s))

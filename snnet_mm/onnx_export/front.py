@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..deploy.manifest import FORMAT, MANIFEST, VERSION, BundleStitch
-from ..evaluation.pareto import higher_is_better, pareto_front, resolve_metric
-from ..evaluation.results import load_table, read_results
+from ..stitching.pareto import higher_is_better, pareto_front, resolve_metric
+from ..stitching.sweep_records import load_table, read_results
 from ..stitching.stitch import Stitch
 
 

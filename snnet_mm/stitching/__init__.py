@@ -16,6 +16,5 @@ __all__ = sorted(_EXPORTS)
 def __getattr__(name: str):
     # Lazy so that registering the OpenMMLab adapters does not import timm (and torchvision).
     if name in _EXPORTS:
-        importlib.import_module('snnet_mm.interop.relpos_vit')  # registers its timm anchors
         return getattr(importlib.import_module(f'{__name__}.{_EXPORTS[name]}'), name)
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

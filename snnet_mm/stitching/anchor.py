@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from .families import FamilyAnchor, ViTAnchor, adapter_for
+from . import relpos_vit  # noqa: F401  (registers the relative-position DeiT3 anchors with timm)
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ TIMM = 'timm'
 _HEAD_KEYS = frozenset({'head.weight', 'head.bias'})
 # The family's filter resamples these to the model's grid / window (matched on the last name).
 _RESAMPLED = frozenset({'pos_embed', 'relative_position_bias_table', 'relative_position_index'})
-# Relative position bias tables (SN-Netv2's MAE-style anchors, snnet_mm.interop.relpos_vit) a plain
-# DeiT3 checkpoint lacks: they start at zero, as in the official code.
+# Relative position bias tables (SN-Netv2's MAE-style anchors, relpos_vit.py) a plain DeiT3
+# checkpoint lacks: they start at zero, as in the official code.
 _ZERO_INIT = ('attn.relative_position_bias_table',)
 
 

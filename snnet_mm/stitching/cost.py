@@ -88,20 +88,21 @@ def _check_input_size(net: 'StitchedViT', hw: tuple[int, int]) -> None:
 
 
 def stitch_costs(net: 'StitchedViT', input_size: int | tuple[int, int], *,
-                 output: str = 'logits', used_outputs: frozenset[int] | None = None) -> list[StitchCost]:
+                 output: str | None = None, used_outputs: frozenset[int] | None = None) -> list[StitchCost]:
     """FLOPs and params of every stitch of ``net`` for one image of ``input_size``.
 
     Args:
         net: The stitched network.
         input_size: Input height and width (an int for square inputs).
         output: ``'logits'`` counts the ending anchor's norm and head; ``'features'`` counts
-            the dense-output projections instead.
+            the dense-output projections instead; ``None``: what ``net`` returns (``net.output``).
         used_outputs: With ``'features'``, the dense outputs the consumer reads (default: all);
             projections feeding only unread outputs are not counted, as fvcore drops them.
 
     Returns:
         One ``StitchCost`` per stitch, in stitch order; cached on ``net``.
     """
+    output = net.output if output is None else output
     if output not in ('logits', 'features'):
         raise ValueError(f"output: expected 'logits' or 'features', got {output!r}")
     if output == 'features' and not net.out_indices:

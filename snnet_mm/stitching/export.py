@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from .families import FamilyAnchor
+from .families import FamilyAnchor, stage_maps, tokens_to_maps
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the network imports timm; export does not need it
     from .network import StitchedViT
 
 
@@ -44,6 +44,8 @@ class ExportedStitch(nn.Module):
     @classmethod
     @torch.no_grad()
     def from_network(cls, net: 'StitchedViT', index: int) -> 'ExportedStitch':
+        """A standalone module with only the weights of stitch ``index`` (low-rank updates merged)."""
+        index = net.check_stitch_index(index)
         stitch = net.stitches[index]
         dense = net.output == 'features'
         same = stitch.first_anchor == stitch.last_anchor
@@ -94,10 +96,8 @@ class ExportedStitch(nn.Module):
                 for k in slots:
                     feats[k] = y
         if self.num_outputs and self.out_layouts:
-            from .network import stage_maps
             return stage_maps(feats, self.out_layouts, self.out_norms)
         if self.num_outputs:
-            from .network import tokens_to_maps
             return tokens_to_maps(feats, self.stem.grid_size(hw), self.stem.num_prefix_tokens, self.with_cls_token)
         return (self.tail or self.stem).head(x)
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import math
 import operator
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import torch
 from torch import nn
 
 from .anchor import AnchorSpec, build_anchor
 from .checkpoint import LoadReport, Loader, load_anchor_weights
-from .families import FamilyAnchor, channels_last, from_channels_last, to_nchw
+from .families import FamilyAnchor, channels_last, stage_maps, tokens_to_maps
 from .layers import NormalEquations, StitchingLinear, ls_cutoff
 from .stitch import (KINDS, Stitch, StitchSpace, check_mode_and_kinds, enumerate_stitches, map_block,
                      projection_key)
@@ -28,25 +28,6 @@ OUTPUTS = ('logits', 'features')
 
 # Dense outputs read after one block: [(projection layer key or None, output slots)].
 TapGroups = Sequence[tuple[Any, tuple[int, ...]]]
-
-
-def tokens_to_maps(tokens: Sequence[torch.Tensor], grid: tuple[int, int], num_prefix: int,
-                   with_cls_token: bool) -> list[Any]:
-    """Token sequences -> NCHW maps (optionally paired with the class token)."""
-    outs = []
-    for x in tokens:
-        n, _, c = x.shape
-        fmap = x[:, num_prefix:].reshape(n, grid[0], grid[1], c).permute(0, 3, 1, 2).contiguous()
-        outs.append((fmap, x[:, 0]) if with_cls_token else fmap)
-    return outs
-
-
-def stage_maps(feats: Sequence[torch.Tensor], layouts: Sequence[str], norms: nn.ModuleList | None) -> list[torch.Tensor]:
-    """Tapped stage outputs -> NCHW maps, each through its output norm (channels last) if any."""
-    if norms is not None:
-        feats = [from_channels_last(norm(channels_last(x, layout)), layout)
-                 for x, layout, norm in zip(feats, layouts, norms)]
-    return [to_nchw(x, layout, (0, 0), 0) for x, layout in zip(feats, layouts)]
 
 
 class StitchedNetwork(nn.Module):
@@ -259,12 +240,6 @@ class StitchedNetwork(nn.Module):
         _, feats = self._run(x, stitch, self._taps[self._index])
         return self.to_maps(feats, self._out_layouts[self._index], grid)
 
-    def forward_stitches(self, x: torch.Tensor, indices: Sequence[int]) -> Iterator[tuple[int, Any]]:
-        """``(index, output)`` of each stitch in ``indices`` on one batch, as ``forward`` would give
-        it, with every distinct route prefix computed once (``prefix_tree.PrefixTree``)."""
-        from .prefix_tree import PrefixTree
-        return PrefixTree(self, indices).run(x)
-
     def to_maps(self, feats: Sequence[torch.Tensor], layouts: Sequence[str], grid: tuple[int, int]) -> list[Any]:
         """Tapped tensors -> NCHW maps (paired with the class token when ``with_cls_token``)."""
         if not self.multi_stage:
@@ -418,17 +393,6 @@ class StitchedNetwork(nn.Module):
     def stitching_initialised(self) -> bool:
         """True once every stitching layer holds a least-squares solution."""
         return all(bool(layer.initialised) for layer in self.stitch_layers.values())
-
-    # ----------------------------------------------------------------- export
-    def export_stitch(self, index: int) -> 'ExportedStitch':  # noqa: F821
-        """A standalone module with only the weights of stitch ``index`` (low-rank merged)."""
-        from .export import ExportedStitch
-        return ExportedStitch.from_network(self, self.check_stitch_index(index))
-
-    def stitch_costs(self, input_size: int | tuple[int, int], *, output: str | None = None):
-        """FLOPs and params of every stitch (see ``snnet_mm.stitching.cost``)."""
-        from .cost import stitch_costs
-        return stitch_costs(self, input_size, output=output or self.output)
 
 
 def _check_compatible(anchors: Sequence[FamilyAnchor], specs: Sequence[AnchorSpec]) -> None:

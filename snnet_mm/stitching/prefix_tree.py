@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import torch
 
+from .cost import component_flops
+
 if TYPE_CHECKING:
     from .network import StitchedNetwork
 
@@ -188,7 +190,6 @@ class PrefixTree:
     # ------------------------------------------------------------------ cost
     def flops(self, input_size: int | tuple[int, int]) -> 'TreeFlops':
         """FLOPs per image of this tree vs running its stitches one by one (per-component costs)."""
-        from .cost import component_flops
         costs = component_flops(self.net, input_size)
         heads = self.net.output == 'logits'
 

@@ -1,16 +1,16 @@
 """Per-stitch cost records and their text table."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .network import StitchedViT
+from .cost import stitch_costs
+from .network import StitchedViT
 
 
-def cost_records(net: 'StitchedViT', input_size: int | tuple[int, int], *,
+def cost_records(net: StitchedViT, input_size: int | tuple[int, int], *,
                  output: str | None = None) -> list[dict[str, Any]]:
     """One JSON-ready record per stitch: index, route, kind, flops, params."""
-    costs = net.stitch_costs(input_size, output=output)
+    costs = stitch_costs(net, input_size, output=output)
     return [dict(index=i, route=s.route, kind=s.kind, flops=c.flops, params=c.params)
             for i, (s, c) in enumerate(zip(net.stitches, costs))]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..utils.checks import check_int, check_ints
 from .shapes import Shape, random_shapes, render, shape_mask
 
 # Category names of the tiny dataset (ids 1..4); configs pass them as ``metainfo=dict(classes=...)``.
@@ -62,12 +63,9 @@ def make_coco_dataset(out_dir: str | Path, *, num_train: int = 24, num_val: int 
     Returns:
         The dataset root.
     """
-    for field, value in (('num_train', num_train), ('num_val', num_val)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f'{field}: expected an int >= 1, got {value!r}')
-    if len(size) != 2 or min(size) < 32:
-        raise ValueError(f'size: expected (height, width) of at least 32 pixels, got {size!r}')
-    size = (int(size[0]), int(size[1]))
+    check_int(num_train, 'num_train', minimum=1)
+    check_int(num_val, 'num_val', minimum=1)
+    size = check_ints(size, 'size', length=2, minimum=32, what='(height, width) of at least 32 pixels')
     root = Path(out_dir)
     (root / 'annotations').mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)

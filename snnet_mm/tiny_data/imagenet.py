@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..utils.checks import check_int
 from .shapes import Shape, render
 
 
@@ -17,8 +18,10 @@ def make_imagenet_dataset(out_dir: str | Path, *, num_classes: int = 5, num_trai
     ViT learns it in a few iterations. Labels in ``meta/*.txt`` are 0..num_classes-1, as
     mmpretrain's ``ImageNet`` dataset reads them.
     """
-    if not 2 <= num_classes <= 1000:
-        raise ValueError(f'num_classes: expected 2..1000, got {num_classes}')
+    check_int(num_classes, 'num_classes', minimum=2, maximum=1000)
+    check_int(num_train, 'num_train', minimum=1)
+    check_int(num_val, 'num_val', minimum=1)
+    check_int(size, 'size', minimum=16)  # shapes are drawn 4 pixels inside the border
     root = Path(out_dir)
     rng = np.random.default_rng(seed)
     (root / 'meta').mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..utils.checks import check_int, check_ints
 from .shapes import class_colour, random_shapes, shape_mask
 
 # NYUDataset class names used as scene prefixes (category_id = their index there).
@@ -54,11 +55,9 @@ def make_nyu_dataset(out_dir: str | Path, *, num_train: int = 24, num_val: int =
     Raises:
         ValueError: On a non-positive count or a size too small for the shapes and the frame.
     """
-    for field, value in (('num_train', num_train), ('num_val', num_val)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f'{field}: expected an int >= 1, got {value!r}')
-    if len(size) != 2 or min(size) < 16:
-        raise ValueError(f'size: expected (height, width) of at least 16 pixels, got {size!r}')
+    check_int(num_train, 'num_train', minimum=1)
+    check_int(num_val, 'num_val', minimum=1)
+    check_ints(size, 'size', length=2, minimum=16, what='(height, width) of at least 16 pixels')
     root = Path(out_dir)
     rng = np.random.default_rng(seed)
     h, w = int(size[0]), int(size[1])

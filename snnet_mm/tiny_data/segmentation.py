@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..utils.checks import check_int, check_ints, check_one_of
 from .shapes import random_shapes, render
 
 # (image folder, annotation folder, annotation suffix) per split, as mmseg's datasets read them.
@@ -37,8 +38,10 @@ def make_segmentation_dataset(out_dir: str | Path, layout: str = 'ade20k', *, nu
     Returns:
         The dataset root.
     """
-    if layout not in LAYOUTS:
-        raise ValueError(f'layout: expected one of {sorted(LAYOUTS)}, got {layout!r}')
+    check_one_of(layout, 'layout', sorted(LAYOUTS))
+    check_int(num_train, 'num_train', minimum=1)
+    check_int(num_val, 'num_val', minimum=1)
+    check_ints(size, 'size', length=2, minimum=16, what='(height, width) of at least 16 pixels')
     spec = LAYOUTS[layout]
     root = Path(out_dir)
     rng = np.random.default_rng(seed)

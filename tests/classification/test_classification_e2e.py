@@ -9,27 +9,17 @@ import pytest
 
 pytest.importorskip('mmpretrain')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from upstream import (CONFIGS, ROOT, TrainedRun, export_stitch, metric, run, scalars, tool_path,  # noqa: E402
-                      train_then_delete_anchors)
+from upstream import (CONFIGS, ROOT, export_stitch, metric, run, scalars, tool_path,  # noqa: E402
+                      trained_fixture, workspace_fixture)
 
 from snnet_mm.stitching import safe_load  # noqa: E402
-from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
 
 pytestmark = pytest.mark.slow
 CONFIG = CONFIGS / 'classification' / 'snnetv2_tiny_imagenet-32px.py'
 
 
-@pytest.fixture(scope='module')
-def root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp('cls')
-    make_tiny_data('imagenet', str(root / 'data/tiny/imagenet'))
-    return root
-
-
-@pytest.fixture(scope='module')
-def trained(root) -> TrainedRun:
-    """Trained from anchor files, which are then deleted: everything after needs only the checkpoint."""
-    return train_then_delete_anchors('mmpretrain', CONFIG, root, 'train')
+workspace = workspace_fixture('imagenet')
+trained = trained_fixture('mmpretrain', CONFIG, 'train')  # everything after needs only the checkpoint
 
 
 def test_train_lowers_loss_and_beats_chance(trained):
@@ -59,19 +49,19 @@ def test_test_tool_needs_only_the_trained_checkpoint(trained, tested):
     assert top1[0] == pytest.approx(final['stitch0/accuracy/top1'], abs=1e-3)
 
 
-def test_exported_stitch_runs_in_the_test_tool_with_the_same_top1(root, trained, tested):
-    config, checkpoint = export_stitch(CONFIG, trained.work_dir / 'epoch_10.pth', '3', 'export3', root)
-    out = run([tool_path('mmpretrain', 'test'), config, checkpoint, '--work-dir', 'export3_test'], root)
+def test_exported_stitch_runs_in_the_test_tool_with_the_same_top1(workspace, trained, tested):
+    config, checkpoint = export_stitch(CONFIG, trained.work_dir / 'epoch_10.pth', '3', 'export3', workspace)
+    out = run([tool_path('mmpretrain', 'test'), config, checkpoint, '--work-dir', 'export3_test'], workspace)
     assert metric(out, 'accuracy/top1') == pytest.approx(tested[3], abs=1e-3)
 
 
-def test_exported_stitch_traces_with_torch_export(root, trained):
+def test_exported_stitch_traces_with_torch_export(workspace, trained):
     import torch
     from mmengine.config import Config
     from mmpretrain.registry import MODELS
     from mmpretrain.utils import register_all_modules
     register_all_modules()
-    config, checkpoint = export_stitch(CONFIG, trained.work_dir / 'epoch_10.pth', '3', 'export3_trace', root)
+    config, checkpoint = export_stitch(CONFIG, trained.work_dir / 'epoch_10.pth', '3', 'export3_trace', workspace)
     model = MODELS.build(Config.fromfile(config).model).eval()
     model.load_state_dict(safe_load.load(checkpoint)['state_dict'])
     x = torch.randn(2, 3, 32, 32)
@@ -79,23 +69,23 @@ def test_exported_stitch_traces_with_torch_export(root, trained):
     torch.testing.assert_close(program.module()(x), model.backbone(x))
 
 
-def test_sweep_reports_top1_and_top5(root, trained):
+def test_sweep_reports_top1_and_top5(workspace, trained):
     run([ROOT / 'tools' / 'test_stitches.py', CONFIG, trained.work_dir / 'epoch_10.pth', '--work-dir', 'sweep',
-         '--latency-iters', '1', '--cfg-options', *trained.anchor_options], root)
-    records = json.loads((root / 'sweep' / 'stitches.json').read_text())['stitches']
+         '--latency-iters', '1', '--cfg-options', *trained.anchor_options], workspace)
+    records = json.loads((workspace / 'sweep' / 'stitches.json').read_text())['stitches']
     assert len(records) == 4
     assert all({'accuracy/top1', 'accuracy/top5', 'pareto'} <= set(r) for r in records)
     final = [r for r in scalars(trained.work_dir) if 'accuracy/top1' in r][-1]
     assert records[0]['accuracy/top1'] == pytest.approx(final['stitch0/accuracy/top1'], abs=1e-3)
 
 
-def test_image_classification_inferencer_needs_only_the_trained_checkpoint(root, trained):
+def test_image_classification_inferencer_needs_only_the_trained_checkpoint(workspace, trained):
     from mmengine.config import Config
     from mmpretrain.apis import ImageClassificationInferencer
     cfg = Config.fromfile(CONFIG)
     cfg.merge_from_dict(dict(o.split('=', 1) for o in trained.anchor_options))
     cfg.model.backbone.stitch = 0
-    data = root / 'data/tiny/imagenet'
+    data = workspace / 'data/tiny/imagenet'
     labels = dict(line.split() for line in (data / 'meta/val.txt').read_text().splitlines())
     inferencer = ImageClassificationInferencer(model=cfg, pretrained=str(trained.work_dir / 'epoch_10.pth'), device='cpu')
     results = inferencer([str(data / 'val' / name) for name in labels])

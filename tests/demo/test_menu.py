@@ -116,7 +116,7 @@ def test_the_page_text_names_route_costs_and_metric_and_the_plot_marks_the_curre
 
 
 def test_a_budget_over_results_of_another_model_is_refused_even_when_its_pick_matches(tmp_path):
-    from snnet_mm.evaluation.stitch_choice import pick_from_results
+    from snnet_mm.stitching.sweep_records import pick_from_results
     rows = records()
     path = write(tmp_path, rows)
     best = pick_from_results(path, 1e3, STITCHES)

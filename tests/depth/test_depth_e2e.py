@@ -13,7 +13,7 @@ pytest.importorskip('mmseg')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from upstream import CONFIGS, ROOT, export_stitch, metric, run, scalars, tool_path  # noqa: E402
 
-from snnet_mm.evaluation.pareto import RECORD_KEYS, higher_is_better, primary_metric  # noqa: E402
+from snnet_mm.stitching.pareto import RECORD_KEYS, higher_is_better, primary_metric  # noqa: E402
 from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
 
 pytestmark = pytest.mark.slow

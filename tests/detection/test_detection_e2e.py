@@ -10,28 +10,17 @@ import pytest
 
 pytest.importorskip('mmdet')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from upstream import (CONFIGS, ROOT, TrainedRun, export_stitch, metric, run, scalars, tool_path,  # noqa: E402
-                      train_then_delete_anchors)
+from upstream import (CONFIGS, ROOT, export_stitch, metric, run, scalars, tool_path,  # noqa: E402
+                      trained_fixture, workspace_fixture)
 
-from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
 
 pytestmark = pytest.mark.slow
 CONFIG = CONFIGS / 'detection' / 'mask-rcnn_snnetv2_tiny_coco-128x128.py'
 ITERS = 30  # the tiny config's train_cfg.max_iters
 
 
-@pytest.fixture(scope='module')
-def workspace(tmp_path_factory) -> Path:
-    """A working directory holding data/tiny/coco, as the tiny config expects."""
-    root = tmp_path_factory.mktemp('det')
-    make_tiny_data('coco', str(root / 'data/tiny/coco'))
-    return root
-
-
-@pytest.fixture(scope='module')
-def trained(workspace) -> TrainedRun:
-    """Trained from anchor files, which are then deleted: everything after needs only the checkpoint."""
-    return train_then_delete_anchors('mmdet', CONFIG, workspace, 'maskrcnn')
+workspace = workspace_fixture('coco')
+trained = trained_fixture('mmdet', CONFIG, 'maskrcnn')  # everything after needs only the checkpoint
 
 
 def test_train_samples_stitches_lowers_loss_and_checkpoints(trained):

@@ -109,9 +109,9 @@ def test_takes_the_last_backbone_output_or_the_chosen_one():
 
 
 @pytest.mark.parametrize('kwargs, match', [
-    (dict(in_channels=0), r'in_channels: expected a positive int, got 0'),
-    (dict(in_channels=64.0), r'in_channels: expected a positive int, got 64.0'),
-    (dict(out_channels=-1), r'out_channels: expected a positive int, got -1'),
+    (dict(in_channels=0), r'in_channels: expected an int >= 1, got 0'),
+    (dict(in_channels=64.0), r'in_channels: expected an int >= 1, got 64.0'),
+    (dict(out_channels=-1), r'out_channels: expected an int >= 1, got -1'),
     (dict(scale_factors=(4.0, 3.0)), r'scale_factors: 3.0 is not a power of two'),
     (dict(scale_factors=(0.5, 1.0)), r'scale_factors: expected strictly decreasing'),
     (dict(scale_factors=(2.0, 2.0)), r'scale_factors: expected strictly decreasing'),
@@ -123,7 +123,7 @@ def test_takes_the_last_backbone_output_or_the_chosen_one():
     (dict(num_extra_levels=-1), r'num_extra_levels: expected an int >= 0, got -1'),
     (dict(norm='SyncBN'), r"norm: expected one of .* got 'SyncBN'"),
     (dict(norm='GN'), r"norm: 'GN' uses 32 groups, but the levels have \[16, 32, 64\] channels"),
-    (dict(input_stride=0), r'input_stride: expected a positive int, got 0'),
+    (dict(input_stride=0), r'input_stride: expected an int >= 1, got 0'),
 ])
 def test_bad_configs_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -24,7 +24,7 @@ from toy_sweep import sweep, toy_workspace  # noqa: E402
 
 from snnet_mm.evaluation import one_pass  # noqa: E402
 from snnet_mm.evaluation.one_pass import SharedBackbonePass  # noqa: E402
-from snnet_mm.evaluation.results import read_records  # noqa: E402
+from snnet_mm.stitching.sweep_records import read_records  # noqa: E402
 from snnet_mm.evaluation.sweep import StitchSweep  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]

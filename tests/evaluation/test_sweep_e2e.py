@@ -12,23 +12,23 @@ import pytest
 pytest.importorskip('mmseg')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tools_loader import load_tool  # noqa: E402
-from upstream import CONFIGS, run, tool_path  # noqa: E402
+from upstream import CONFIGS, run, tool_path, workspace_fixture  # noqa: E402
 
-from snnet_mm.evaluation.results import read_records  # noqa: E402
 from snnet_mm.evaluation.sweep import StitchSweep  # noqa: E402
-from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
+from snnet_mm.stitching.sweep_records import read_records  # noqa: E402
 
 pytestmark = pytest.mark.slow
 CONFIG = CONFIGS / 'segmentation' / 'upernet_snnetv2_tiny_ade20k-64x64.py'
 
 
+workspace = workspace_fixture('ade20k')
+
+
 @pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp('sweep')
-    make_tiny_data('ade20k', str(root / 'data/tiny/ade20k'))
+def checkpoint(workspace) -> Path:
     run([tool_path('mmseg', 'train'), CONFIG, '--work-dir', 'train', '--cfg-options', 'train_cfg.max_iters=10',
-         'train_cfg.val_interval=1000', 'default_hooks.checkpoint.interval=10'], root)
-    return root / 'train' / 'iter_10.pth'
+         'train_cfg.val_interval=1000', 'default_hooks.checkpoint.interval=10'], workspace)
+    return workspace / 'train' / 'iter_10.pth'
 
 
 @pytest.fixture(scope='module')

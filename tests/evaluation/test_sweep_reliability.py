@@ -23,7 +23,8 @@ from toy_sweep import sweep, toy_workspace, write_checkpoint  # noqa: E402
 from snnet_mm.evaluation import results as results_module  # noqa: E402
 from snnet_mm.evaluation.fingerprint import difference  # noqa: E402
 from snnet_mm.evaluation.lock import WorkDirLock  # noqa: E402
-from snnet_mm.evaluation.results import read_results, repair, write_tables  # noqa: E402
+from snnet_mm.evaluation.results import repair, write_tables  # noqa: E402
+from snnet_mm.stitching.sweep_records import read_results  # noqa: E402
 from snnet_mm.evaluation.sweep import StitchSweep  # noqa: E402
 
 

@@ -10,9 +10,9 @@ import pytest
 
 pytest.importorskip('mmpretrain')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from upstream import CONFIGS, ROOT, TrainedRun, export_stitch, metric, run, scalars, tool_path, train_then_delete_anchors  # noqa: E402
+from upstream import (CONFIGS, ROOT, export_stitch, metric, run, scalars, tool_path,  # noqa: E402
+                      trained_fixture, workspace_fixture)
 
-from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
 
 pytestmark = pytest.mark.slow
 CONFIG = CONFIGS / 'families' / 'classification' / 'snnet-v1_resnet_tiny_imagenet-32px.py'
@@ -20,11 +20,8 @@ EPOCHS = 10  # the tiny config's train_cfg.max_epochs
 NUM_STITCHES = 4 + 2
 
 
-@pytest.fixture(scope='module')
-def trained(tmp_path_factory) -> TrainedRun:
-    root = tmp_path_factory.mktemp('family_cls')
-    make_tiny_data('imagenet', str(root / 'data/tiny/imagenet'))
-    return train_then_delete_anchors('mmpretrain', CONFIG, root, 'train')
+workspace = workspace_fixture('imagenet')
+trained = trained_fixture('mmpretrain', CONFIG, 'train')
 
 
 def test_train_distils_samples_stitches_and_lowers_loss(trained):

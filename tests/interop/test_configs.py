@@ -10,7 +10,7 @@ pytest.importorskip('mmseg')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from upstream import CONFIGS, build_config_model  # noqa: E402
 
-from snnet_mm.interop.relpos_vit import RelPosVisionTransformer  # noqa: E402
+from snnet_mm.stitching.relpos_vit import RelPosVisionTransformer  # noqa: E402
 
 OFFICIAL = CONFIGS / 'official'
 
@@ -68,7 +68,7 @@ def test_published_imagenet_flops_follow_the_id_map():
     import json
     pytest.importorskip('mmpretrain')
     _, model = build_config_model(OFFICIAL / 'snnetv2-official_deit3-s-l_in1k.py', 'mmpretrain')
-    costs = model.backbone.net.stitch_costs(224)
+    costs = model.backbone.stitch_costs(224)
     table = json.loads((CONFIGS.parent / 'docs' / 'published_imagenet_deit3-s-l.json').read_text())
     for r in table['stitches']:
         assert costs[r["index"]].flops == r["flops"], r  # exact for all 134 (identity map: up to 297% off)

@@ -6,8 +6,10 @@ import timm
 import torch
 from fvcore.nn import FlopCountAnalysis
 
-from snnet_mm.interop.relpos_vit import RelPosVisionTransformer
 from snnet_mm.stitching import StitchedViT
+from snnet_mm.stitching.cost import stitch_costs
+from snnet_mm.stitching.export import ExportedStitch
+from snnet_mm.stitching.relpos_vit import RelPosVisionTransformer
 
 from . import official_layout as ol
 
@@ -38,9 +40,9 @@ def test_params_count_the_tables_and_flops_equal_fvcore():
                       out_indices=(1, 3, 5))
     table = ((2 * 2 - 1) ** 2 + 3) * 2  # offsets of a 2x2 grid + 3 class-token entries, 2 heads
     assert net.anchors[0].blocks[0].attn.relative_position_bias_table.numel() == table
-    costs = net.stitch_costs(32)
+    costs = stitch_costs(net, 32)
     for index in range(net.num_stitches):
-        exported = net.export_stitch(index).eval()
+        exported = ExportedStitch.from_network(net, index).eval()
         assert costs[index].params == sum(p.numel() for p in exported.parameters())
         for m in exported.modules():
             if hasattr(m, 'fused_attn'):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from snnet_mm.evaluation.pareto import pareto_front
+from snnet_mm.stitching.pareto import pareto_front
 from snnet_mm.quickstart.story import summarize
 
 M = 'accuracy/top1'

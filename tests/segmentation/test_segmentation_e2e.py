@@ -8,29 +8,17 @@ import pytest
 
 pytest.importorskip('mmseg')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from upstream import (CONFIGS, TrainedRun, export_stitch, metric, run, scalars, tool_path,  # noqa: E402
-                      train_then_delete_anchors)
+from upstream import (CONFIGS, export_stitch, metric, run, scalars, tool_path, trained_fixture,  # noqa: E402
+                      workspace_fixture)
 
-from snnet_mm.tiny_data import make_tiny_data  # noqa: E402
 
 pytestmark = pytest.mark.slow
 SEG = CONFIGS / 'segmentation'
 UPERNET = SEG / 'upernet_snnetv2_tiny_ade20k-64x64.py'
 
 
-@pytest.fixture(scope='module')
-def workspace(tmp_path_factory) -> Path:
-    """A working directory holding data/tiny/{ade20k,coco_stuff10k}, as the tiny configs expect."""
-    root = tmp_path_factory.mktemp('seg')
-    make_tiny_data('ade20k', str(root / 'data/tiny/ade20k'))
-    make_tiny_data('coco_stuff10k', str(root / 'data/tiny/coco_stuff10k'))
-    return root
-
-
-@pytest.fixture(scope='module')
-def upernet(workspace) -> TrainedRun:
-    """Trained from anchor files, which are then deleted: everything after needs only the checkpoint."""
-    return train_then_delete_anchors('mmseg', UPERNET, workspace, 'upernet')
+workspace = workspace_fixture('ade20k', 'coco_stuff10k')
+upernet = trained_fixture('mmseg', UPERNET, 'upernet', name='upernet')  # everything after needs only the checkpoint
 
 
 def test_train_logs_stitches_lowers_loss_and_checkpoints(upernet):

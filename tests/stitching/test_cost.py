@@ -9,6 +9,7 @@ from fvcore.nn import FlopCountAnalysis
 from snnet_mm.stitching import StitchedViT, stitch_costs
 from snnet_mm.stitching import cost as cost_module
 from snnet_mm.stitching.stitch import enumerate_stitches
+from snnet_mm.stitching.export import ExportedStitch
 
 PAIRS = {'2-4': ((2, 32), (4, 64)), '3-6': ((3, 32), (6, 64))}
 DENSE_OUT = {'2-4': (1, 2, 3), '3-6': (1, 3, 5)}
@@ -46,9 +47,9 @@ def fvcore_flops(module: torch.nn.Module, hw: tuple[int, int]) -> int:
 def test_flops_and_params_match_fvcore_on_the_exported_stitch(pair, index, dense):
     net = net_for(pair, dense)
     hw = (32, 32)
-    costs = net.stitch_costs(hw)
+    costs = stitch_costs(net, hw)
     assert len(costs) == net.num_stitches
-    exported = net.export_stitch(index).eval()
+    exported = ExportedStitch.from_network(net, index).eval()
     assert costs[index].flops == fvcore_flops(exported, hw)
     assert costs[index].params == sum(p.numel() for p in exported.parameters())
 
@@ -57,24 +58,24 @@ def test_flops_and_params_match_fvcore_on_the_exported_stitch(pair, index, dense
 def test_dense_flops_at_a_non_square_size_match_fvcore(index):
     net = net_for('2-4', True)
     hw = (48, 64)
-    exported = net.export_stitch(index).eval()
-    assert net.stitch_costs(hw)[index].flops == fvcore_flops(exported, hw)
+    exported = ExportedStitch.from_network(net, index).eval()
+    assert stitch_costs(net, hw)[index].flops == fvcore_flops(exported, hw)
 
 
 def test_flops_order_anchors_cheapest_and_most_expensive():
     net = net_for('3-6', False)
-    flops = [c.flops for c in net.stitch_costs(32)]
+    flops = [c.flops for c in stitch_costs(net, 32)]
     assert flops[net.anchor_stitch(0)] == min(flops)
     assert flops[net.anchor_stitch(-1)] == max(flops)
-    assert net.stitch_costs(32)[0].gflops == pytest.approx(flops[0] / 1e9)
+    assert stitch_costs(net, 32)[0].gflops == pytest.approx(flops[0] / 1e9)
 
 
 def test_explicit_output_kind_and_function_form_agree():
     net = net_for('2-4', True)
-    assert stitch_costs(net, 32, output='features') == net.stitch_costs(32)
+    assert stitch_costs(net, 32, output='features') == stitch_costs(net, 32)
     logits = stitch_costs(net, 32, output='logits')
     # Logit costs add the final norm + head of the ending anchor instead of dense projections.
-    assert [c.flops for c in logits] != [c.flops for c in net.stitch_costs(32)]
+    assert [c.flops for c in logits] != [c.flops for c in stitch_costs(net, 32)]
     with pytest.raises(ValueError, match='output'):
         stitch_costs(net_for('2-4', False), 32, output='features')
 
@@ -83,7 +84,7 @@ def test_explicit_output_kind_and_function_form_agree():
 def test_bad_input_size_names_the_field(bad):
     net = net_for('2-4', False)
     with pytest.raises(ValueError, match='input_size'):
-        net.stitch_costs(bad)
+        stitch_costs(net, bad)
 
 
 def test_costs_are_cached_per_input_size(monkeypatch):
@@ -91,14 +92,14 @@ def test_costs_are_cached_per_input_size(monkeypatch):
     calls = []
     real = cost_module.meta_copy
     monkeypatch.setattr(cost_module, 'meta_copy', lambda m: calls.append(1) or real(m))
-    first = net.stitch_costs(32)
-    second = net.stitch_costs(32)
+    first = stitch_costs(net, 32)
+    second = stitch_costs(net, 32)
     assert second == first
     assert len(calls) == 1, 'second call must come from the cache'
     second[0] = None  # callers get a copy: mutating it does not corrupt the cache
-    assert net.stitch_costs((32, 32)) == first
+    assert stitch_costs(net, (32, 32)) == first
     assert len(calls) == 1
-    bigger = net.stitch_costs(64)
+    bigger = stitch_costs(net, 64)
     assert len(calls) == 2
     assert all(b.flops > f.flops for b, f in zip(bigger, first))
     assert [b.params for b in bigger] == [f.params for f in first]
@@ -108,7 +109,7 @@ def test_deit3_small_large_reference_flops_on_meta_device():
     with torch.device('meta'):
         net = StitchedViT(['deit3_small_patch16_224', 'deit3_large_patch16_224'])
     assert net.num_stitches == 134
-    costs = net.stitch_costs(224)
+    costs = stitch_costs(net, 224)
     assert costs[net.anchor_stitch(0)].flops == 4_608_338_304
     assert costs[net.anchor_stitch(-1)].flops == 61_604_135_936
     flops = sorted(c.flops for c in costs)

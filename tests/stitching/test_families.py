@@ -10,6 +10,8 @@ from fvcore.nn import FlopCountAnalysis
 from snnet_mm.stitching import StitchedNetwork
 from snnet_mm.stitching.families import families
 from snnet_mm.stitching.stitch import enumerate_stitches, stage_pairs
+from snnet_mm.stitching.cost import stitch_costs
+from snnet_mm.stitching.export import ExportedStitch
 
 # Tiny pairs with the official stage structure: R18/R50, R18/Swin-Ti, Swin-Ti/S/B (depths cut).
 PAIRS = {
@@ -177,8 +179,8 @@ def flops_cases():
 @pytest.mark.parametrize('pair,index,dense', flops_cases())
 def test_flops_params_match_fvcore_and_export_equals_network(pair, index, dense):
     net = net_for(pair, dense)
-    exported = net.export_stitch(index).eval()
-    cost = net.stitch_costs(32)[index]
+    exported = ExportedStitch.from_network(net, index).eval()
+    cost = stitch_costs(net, 32)[index]
     assert cost.flops == fvcore_flops(exported, (32, 32))
     assert cost.params == sum(p.numel() for p in exported.parameters())
     x = torch.randn(2, 3, 32, 32)
@@ -289,7 +291,7 @@ def test_prefix_tree_flops_count_the_swin_output_norms_per_stitch():
     from snnet_mm.stitching.prefix_tree import PrefixTree
     net = net_for('r18-swin', dense=True)
     flops = PrefixTree(net, range(net.num_stitches)).flops(32)
-    assert flops.separate == sum(c.flops for c in net.stitch_costs(32))
+    assert flops.separate == sum(c.flops for c in stitch_costs(net, 32))
 
 
 def test_levit_dense_outputs_are_refused_naming_the_field():

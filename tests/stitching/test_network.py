@@ -11,6 +11,8 @@ from conftest import tiny_anchor
 
 from snnet_mm.stitching import StitchedViT, StitchingLinear
 from snnet_mm.stitching.stitch import enumerate_stitches
+from snnet_mm.stitching.cost import stitch_costs
+from snnet_mm.stitching.export import ExportedStitch
 
 # Two tiny families: 2/4 blocks (SL, LS) and 3/6 blocks (also SLS and LSL).
 PAIRS = {
@@ -219,7 +221,7 @@ def test_export_equals_network_and_keeps_only_used_weights(pair, index, dense, l
         kwargs.update(out_indices=DENSE_OUT[pair], dynamic_img_size=True)
     net = shared_net(pair, **kwargs)
     net.set_stitch(index)
-    exported = net.export_stitch(index)
+    exported = ExportedStitch.from_network(net, index)
     assert not exported.training
     x = images(2, 32, 48) if dense else images(2)
     with torch.no_grad():
@@ -232,7 +234,7 @@ def test_export_equals_network_and_keeps_only_used_weights(pair, index, dense, l
         torch.testing.assert_close(out, ref, atol=1e-5, rtol=0)
 
     n_params = sum(p.numel() for p in exported.parameters())
-    assert n_params == net.stitch_costs(32)[index].params
+    assert n_params == stitch_costs(net, 32)[index].params
     assert not any(isinstance(m, StitchingLinear) for m in exported.modules()), 'low-rank not merged'
     if not dense:
         # Independently: embedding + used blocks + head of the route, merged linears (W, b).
@@ -247,7 +249,7 @@ def test_export_equals_network_and_keeps_only_used_weights(pair, index, dense, l
 
 def test_export_does_not_share_weights_with_the_network():
     net = StitchedViT(anchors_of('2-4')).eval()
-    exported = net.export_stitch(2)
+    exported = ExportedStitch.from_network(net, 2)
     x = images()
     with torch.no_grad():
         before = exported(x)
@@ -463,7 +465,7 @@ def test_v1_three_anchor_stitches_run_export_and_train(index):
     net.set_stitch(index)
     x = images()
     with torch.no_grad():
-        torch.testing.assert_close(net.export_stitch(index)(x), net(x), atol=1e-5, rtol=0)
+        torch.testing.assert_close(ExportedStitch.from_network(net, index)(x), net(x), atol=1e-5, rtol=0)
     net.zero_grad(set_to_none=True)
     net(x).square().sum().backward()
     with_grad = {n for n, p in net.named_parameters() if p.grad is not None and bool(p.grad.ne(0).any())}

@@ -9,6 +9,7 @@ from conftest import tiny_anchor, tiny_resnet, tiny_swin
 
 from snnet_mm.stitching import StitchedNetwork
 from snnet_mm.stitching.prefix_tree import PrefixTree, route_ops, split_by_prefix
+from snnet_mm.stitching.cost import stitch_costs
 
 
 def randomised(net: StitchedNetwork) -> StitchedNetwork:
@@ -62,7 +63,7 @@ def flatten(out) -> list[torch.Tensor]:
 def test_every_stitch_equals_running_it_alone(case):
     net = CASES[case]()
     x = torch.randn(2, 3, 32, 32)
-    got = dict(net.forward_stitches(x, range(net.num_stitches)))
+    got = dict(PrefixTree(net, range(net.num_stitches)).run(x))
     assert sorted(got) == list(range(net.num_stitches))
     kinds = set()
     for index, stitch in enumerate(net.stitches):
@@ -84,7 +85,7 @@ def test_a_subset_in_any_order_gives_the_same_outputs():
     net = CASES['v2 dense 3/6 cls token']()
     x = torch.randn(1, 3, 48, 32)  # not square: grids follow the input
     subset = [7, 0, 3]
-    got = dict(net.forward_stitches(x, subset))
+    got = dict(PrefixTree(net, subset)).run(x)
     assert sorted(got) == sorted(subset)
     for index in subset:
         net.set_stitch(index)
@@ -133,7 +134,7 @@ def test_tree_flops_count_each_shared_prefix_once():
     net = v2((2, 4))
     s_alone, sl_at_1 = net.anchor_stitch(0), next(i for i, s in enumerate(net.stitches) if s.kind == 'SL')
     tree = PrefixTree(net, [s_alone, sl_at_1]).flops(32)
-    costs = net.stitch_costs(32)
+    costs = stitch_costs(net, 32)
     assert tree.separate == costs[s_alone].flops + costs[sl_at_1].flops
     from snnet_mm.stitching.cost import component_flops
     parts = component_flops(net, 32)
@@ -144,7 +145,7 @@ def test_tree_flops_count_each_shared_prefix_once():
 def test_tree_flops_with_dense_projections_match_per_stitch_costs():
     net = v2(out_indices=(1, 3, 5), dynamic_img_size=True)
     flops = PrefixTree(net, range(net.num_stitches)).flops(32)
-    assert flops.separate == sum(c.flops for c in net.stitch_costs(32))
+    assert flops.separate == sum(c.flops for c in stitch_costs(net, 32))
     assert 0 < flops.tree < flops.separate
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import importlib
 
-from .base import LAYOUTS, FamilyAnchor, Stage, channels_last, from_channels_last, to_nchw
+from .base import LAYOUTS, FamilyAnchor, Stage, channels_last, from_channels_last, stage_maps, to_nchw, tokens_to_maps
 from .registry import FAMILIES, adapter_for, adapter_modules, families, register_family, supported_families
 
 _ADAPTERS = {'LeViTAnchor': 'levit', 'ResNetAnchor': 'resnet', 'SwinAnchor': 'swin', 'ViTAnchor': 'vit'}
 __all__ = [
     'FAMILIES', 'FamilyAnchor', 'LAYOUTS', 'LeViTAnchor', 'ResNetAnchor', 'Stage', 'SwinAnchor', 'ViTAnchor',
     'adapter_for', 'adapter_modules', 'channels_last', 'families', 'from_channels_last', 'register_family',
-    'supported_families', 'to_nchw',
+    'stage_maps', 'supported_families', 'to_nchw', 'tokens_to_maps',
 ]
 
 

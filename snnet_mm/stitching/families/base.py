@@ -189,3 +189,22 @@ def to_nchw(x: torch.Tensor, layout: str, grid: tuple[int, int], num_prefix: int
     if layout == 'nhwc':
         return x.permute(0, 3, 1, 2).contiguous()
     return x
+
+
+def tokens_to_maps(tokens: Sequence[torch.Tensor], grid: tuple[int, int], num_prefix: int,
+                   with_cls_token: bool) -> list[Any]:
+    """Token sequences -> NCHW maps (optionally paired with the class token)."""
+    outs = []
+    for x in tokens:
+        n, _, c = x.shape
+        fmap = x[:, num_prefix:].reshape(n, grid[0], grid[1], c).permute(0, 3, 1, 2).contiguous()
+        outs.append((fmap, x[:, 0]) if with_cls_token else fmap)
+    return outs
+
+
+def stage_maps(feats: Sequence[torch.Tensor], layouts: Sequence[str], norms: nn.ModuleList | None) -> list[torch.Tensor]:
+    """Tapped stage outputs -> NCHW maps, each through its output norm (channels last) if any."""
+    if norms is not None:
+        feats = [from_channels_last(norm(channels_last(x, layout)), layout)
+                 for x, layout, norm in zip(feats, layouts, norms)]
+    return [to_nchw(x, layout, (0, 0), 0) for x, layout in zip(feats, layouts)]

@@ -5,6 +5,8 @@ import math
 import re
 from typing import Any, Sequence
 
+from ..utils.checks import check_number
+
 # Metric names (or their last path component) where lower is better.
 _LOWER_IS_BETTER = re.compile(r'(^|/)(rmse|rmse_log|abs_rel|sq_rel|log10|silog|loss\w*|err\w*)$', re.I)
 # Preferred primary metrics, in order, when the evaluator reports several.
@@ -97,8 +99,7 @@ def select_stitch(records: Sequence[dict[str, Any]], *, metric: str | None = Non
     if not budgets:
         raise ValueError(f'budget: give at least one of {sorted(BUDGETS)}')
     for name, limit in budgets.items():
-        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not math.isfinite(limit) or limit < 0:
-            raise ValueError(f'{name}: expected a finite number >= 0, got {limit!r}')
+        check_number(limit, name, low=0, finite=True)
     for name, limit in budgets.items():
         key, scale = BUDGETS[name]
         if any(r.get(key) is None for r in records):
