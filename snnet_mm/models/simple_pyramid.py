@@ -22,7 +22,7 @@ from mmengine.model import BaseModule
 from mmengine.registry import MODELS
 from torch import nn
 
-from ..utils.checks import check_int
+from ..utils.checks import check_int, check_one_of
 
 NORMS = ('LN', 'GN', 'BN')
 
@@ -105,12 +105,9 @@ class SimpleFeaturePyramid(BaseModule):
         check_int(in_channels, 'in_channels', minimum=1)
         check_int(out_channels, 'out_channels', minimum=1)
         check_int(input_stride, 'input_stride', minimum=1)
-        if not isinstance(num_extra_levels, int) or num_extra_levels < 0:
-            raise ValueError(f'num_extra_levels: expected an int >= 0, got {num_extra_levels!r}')
-        if norm is not None and norm not in NORMS:
-            raise ValueError(f'norm: expected one of {NORMS} or None, got {norm!r}')
-        if not isinstance(in_index, int):
-            raise ValueError(f'in_index: expected an int, got {in_index!r}')
+        check_int(num_extra_levels, 'num_extra_levels', minimum=0)
+        check_one_of(norm, 'norm', (*NORMS, None))
+        check_int(in_index, 'in_index')
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.input_stride = input_stride

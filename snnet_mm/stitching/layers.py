@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..utils.checks import check_int, check_one_of, is_int
 from .families.base import LAYOUTS, channels_last, from_channels_last
 
 
@@ -29,20 +30,18 @@ class StitchingLinear(nn.Module):
         out_layout: Layout of the output (tokens stay tokens).
 
     Raises:
-        ValueError: If a width or ``rank`` is not a positive int, or a layout is unknown.
+        ValueError: If a width or ``rank`` is not an int >= 1 (not a bool), or a layout is unknown.
     """
 
     def __init__(self, *, in_features: int, out_features: int, rank: int | None = None,
                  alpha: float = 1.0, in_layout: str = 'tokens', out_layout: str = 'tokens') -> None:
         super().__init__()
-        for name, value in (('in_features', in_features), ('out_features', out_features)):
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f'{name}: expected a positive int, got {value!r}')
-        if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int) or rank < 1):
+        check_int(in_features, 'in_features', minimum=1)
+        check_int(out_features, 'out_features', minimum=1)
+        if rank is not None and not (is_int(rank) and rank >= 1):
             raise ValueError(f'rank: expected a positive int (or None for a full-rank layer), got {rank!r}')
-        for name, value in (('in_layout', in_layout), ('out_layout', out_layout)):
-            if value not in LAYOUTS:
-                raise ValueError(f'{name}: expected one of {LAYOUTS}, got {value!r}')
+        check_one_of(in_layout, 'in_layout', LAYOUTS)
+        check_one_of(out_layout, 'out_layout', LAYOUTS)
         if (in_layout == 'tokens') != (out_layout == 'tokens'):
             raise ValueError(f'out_layout: tokens map only to tokens, got {in_layout!r} -> {out_layout!r}')
         self.in_layout = in_layout
