@@ -85,7 +85,7 @@ def test_a_subset_in_any_order_gives_the_same_outputs():
     net = CASES['v2 dense 3/6 cls token']()
     x = torch.randn(1, 3, 48, 32)  # not square: grids follow the input
     subset = [7, 0, 3]
-    got = dict(PrefixTree(net, subset)).run(x)
+    got = dict(PrefixTree(net, subset).run(x))
     assert sorted(got) == sorted(subset)
     for index in subset:
         net.set_stitch(index)

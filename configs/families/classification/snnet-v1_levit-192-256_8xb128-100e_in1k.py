@@ -10,12 +10,11 @@
 # distilled LeViTs average their two heads' logits, as the official LeViT does in eval.
 # Not reproduced: main.py clips gradients adaptively (timm AGC, factor 0.01); MMEngine's clip_grad
 # clips by norm or value only.
-_base_ = ['../../classification/snnet-v1_deit-ti-s-b_8xb128_in1k.py']
-
-anchors = [  # the facebookresearch/LeViT ImageNet-1k weights SN-Net v1 started from, fetched by timm
-    dict(name=f'levit_{width}', checkpoint='timm:fb_dist_in1k') for width in (192, 256)
+_base_ = [
+    '../../_base_/models/snnet-v1_levit-192-256_in1k.py', '../../_base_/datasets/imagenet_bs128_repeat-aug_224.py',
+    '../../_base_/schedules/imagenet_bs1024_adamw_50e.py', 'mmpretrain::_base_/default_runtime.py',
+    '../../_base_/snnet_training.py',
 ]
-model = dict(backbone=dict(anchors=anchors))
 
 optim_wrapper = dict(optimizer=dict(weight_decay=0.025))
 param_scheduler = [
@@ -23,3 +22,4 @@ param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=95, eta_min=1e-6, by_epoch=True, begin=5, end=100),
 ]
 train_cfg = dict(max_epochs=100)
+custom_hooks = [dict(type='StitchSamplingHook', num_init_images=100, strategy='uniform')]
