@@ -10,8 +10,6 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from upstream import CONFIGS, build_config_model  # noqa: E402
 
-from snnet_mm.stitching.cost import stitch_costs  # noqa: E402
-
 FAMILIES = CONFIGS / 'families'
 CLS = sorted((FAMILIES / 'classification').glob('*.py'))
 SEG = sorted((FAMILIES / 'segmentation').glob('*.py'))
@@ -60,7 +58,7 @@ def test_budget_selection_without_input_size_counts_at_the_configured_size():
         with torch.device('meta'):
             net = SNNetv2(anchors, mode='v1')
         assert net.net.input_size == (size, size)
-        gflops = [c.gflops for c in stitch_costs(net, size)]
+        gflops = [c.gflops for c in net.stitch_costs(size)]
         budget = sorted(gflops)[3]
         with torch.device('meta'):
             picked = SNNetv2(anchors, mode='v1', stitch=dict(max_gflops=budget))
