@@ -1,13 +1,11 @@
 """The quickstart pipeline: digits -> two ViT anchors -> stitched SN-Netv2 -> sweep -> front."""
 from __future__ import annotations
 
-import os
-import platform
-import shutil
+import json
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 from mmengine.config import Config
@@ -16,9 +14,18 @@ from mmengine.runner import Runner
 
 from ..evaluation import select_stitch
 from ..evaluation.sweep import StitchSweep, save_results
+from ..tiny_data.digit_scenes import make_digit_scenes
+from .dense import predict, run_dense
+from .figures import plot_fronts, plot_predictions
+from .report import (format_summary, format_table, machine, markdown_summary, markdown_table, story_holds,
+                     summary_rows, write_docs)
 from .story import describe, summarize
+from .tasks import TASKS, parse_tasks
 
 ANCHOR_FILES = ('anchor_small.pth', 'anchor_large.pth')
+SETTINGS_FILE = 'quickstart.json'
+SCENES = dict(train=1000, val=200, quick_val=100)  # digit scenes written for the dense tasks
+DESCRIBE = dict(cls={}, seg={}, det=dict(unit='', gap_unit='', fmt='.3f'), depth=dict(unit=' m', gap_unit=' m', fmt='.3f'))
 
 
 def _configure(path: str | Path, work_dir: Path, epochs: int | None, limit: int | None,
@@ -59,13 +66,17 @@ def train_anchors(config: str | Path, work_dir: Path, *, epochs: int | None = No
 def train_stitches(config: str | Path, work_dir: Path, anchors: list[Path], *, epochs: int | None = None,
                    limit: int | None = None, seed: int | None = None) -> Path:
     """Least-squares init and SN-Netv2 training of every stitch; returns the last checkpoint."""
-    MMLogger.get_current_instance().info('quickstart [2/3] stitching the anchors and training all stitches')
     cfg = _configure(config, work_dir / 'stitched', epochs, limit, seed)
+    checkpoint = Path(cfg.work_dir) / f'epoch_{cfg.train_cfg.max_epochs}.pth'
+    logger = MMLogger.get_current_instance()
+    if checkpoint.exists():
+        logger.info(f'quickstart [2/3] stitches already trained, loading {checkpoint}')
+        return checkpoint
+    logger.info('quickstart [2/3] stitching the anchors and training all stitches')
     for anchor, path in zip(cfg.model.backbone.anchors, anchors):
         anchor.checkpoint = str(path)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    return Path(cfg.work_dir) / f'epoch_{cfg.train_cfg.max_epochs}.pth'
+    Runner.from_cfg(cfg).train()
+    return checkpoint
 
 
 def sweep(config: str | Path, work_dir: Path, checkpoint: Path, *, limit: int | None = None,
@@ -76,96 +87,137 @@ def sweep(config: str | Path, work_dir: Path, checkpoint: Path, *, limit: int | 
     cfg.load_from = str(checkpoint)
     runner = Runner.from_cfg(cfg)
     stitches = StitchSweep(runner, cfg.work_dir, latency_iters=latency_iters)
-    if stitches.mismatch() is not None:
-        stitches.results_path.unlink()  # results of the model an earlier run trained
     return stitches.run(list(range(stitches.backbone.num_stitches)), resume=True)
 
 
-def format_table(records: list[dict[str, Any]], metric: str) -> str:
-    lines = [f'{"stitch":>6}  {"route":<28} {"MFLOPs":>8} {"params(K)":>9} {"top-1":>6}  front']
-    for r in sorted(records, key=lambda r: r['flops']):
-        lines.append(f'{r["index"]:>6}  {r["route"]:<28} {r["flops"] / 1e6:>8.2f} {r["params"] / 1e3:>9.1f} '
-                     f'{r[metric]:>6.2f}  {"*" if r["pareto"] else ""}')
-    return '\n'.join(lines)
-
-
-def markdown_table(records: list[dict[str, Any]], metric: str) -> str:
-    lines = ['| stitch | route | MFLOPs | params (K) | top-1 (%) | front |',
-             '| ---: | --- | ---: | ---: | ---: | :---: |']
-    for r in sorted(records, key=lambda r: r['flops']):
-        lines.append(f'| {r["index"]} | `{r["route"]}` | {r["flops"] / 1e6:.2f} | {r["params"] / 1e3:.1f} | '
-                     f'{r[metric]:.2f} | {"*" if r["pareto"] else ""} |')
-    return '\n'.join(lines)
-
-
-def machine() -> str:
-    """CPU model, core count and load: what a quoted wall time depends on."""
-    model = platform.processor() or platform.machine()
-    cpuinfo = Path('/proc/cpuinfo')
-    if cpuinfo.exists():
-        names = [line.split(':', 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                 if line.startswith('model name')]
-        model = names[0] if names else model
-    load = ', load average %.2f' % os.getloadavg()[0] if hasattr(os, 'getloadavg') else ''
-    return f'{model}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads{load}'
-
-
-def write_docs(docs_dir: str | Path, *, command: str, summary: str, table: str, plot: Path,
-               seconds: float, machine_at_start: str) -> Path:
-    """``quickstart_results.md`` and ``quickstart_pareto.png`` in ``docs_dir``, from this run."""
-    docs_dir = Path(docs_dir)
-    docs_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(plot, docs_dir / 'quickstart_pareto.png')
-    path = docs_dir / 'quickstart_results.md'
-    when = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
-    path.write_text(f'# Quickstart results\n\nWritten by `{command}` on {when} ({machine_at_start} at the start) '
-                    f'in {seconds:.0f} s.\n\n{summary}\n\n'
-                    f'![top-1 vs FLOPs of every stitch](quickstart_pareto.png)\n\n'
-                    f'All stitches, sorted by FLOPs (* = on the Pareto front of top-1 vs FLOPs):\n\n{table}\n')
-    return path
-
-
-def run_quickstart(*, anchors_config: str | Path, stitch_config: str | Path, work_dir: str | Path,
-                   anchor_epochs: int | None = None, stitch_epochs: int | None = None,
-                   limit: int | None = None, budget_gflops: float | None = None, seed: int = 0,
-                   threads: int = 1, docs_dir: str | Path | None = None, command: str = '') -> dict[str, Any]:
-    """The whole quickstart; returns the records, the metric, the plot path, the budget pick and
-    the story summary (``snnet_mm.quickstart.story.summarize``).
-
-    Training is seeded and deterministic (``randomness=dict(seed=seed, deterministic=True)``) on
-    ``threads`` CPU threads, so the same machine gives the same table on every run.
-    """
-    if not isinstance(threads, int) or threads < 1:
-        raise ValueError(f'threads: expected an int >= 1, got {threads!r}')
-    from mmpretrain.utils import register_all_modules
-    register_all_modules(init_default_scope=False)  # what mmpretrain's tools/train.py does
-    torch.set_num_threads(threads)  # float sums are split by thread, so the count fixes the numbers
-    start = time.perf_counter()
-    machine_at_start = machine()
-    work_dir = Path(work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    logger = MMLogger.get_instance('snnet_mm')
-    anchors = train_anchors(anchors_config, work_dir, epochs=anchor_epochs, limit=limit, seed=seed)
-    checkpoint = train_stitches(stitch_config, work_dir, anchors, epochs=stitch_epochs, limit=limit, seed=seed)
-    records, metric, paths = save_results(sweep(stitch_config, work_dir, checkpoint, limit=limit), work_dir,
-                                          'accuracy/top1')
-    png = paths['png']
+def run_classification(configs: Path, work_dir: Path, *, quick: bool, seed: int,
+                       budget_gflops: float | None) -> dict[str, Any]:
+    """Anchors from scratch, stitches, sweep, budget pick: the classification stage."""
+    epochs = dict(anchors=30, stitches=2) if quick else dict(anchors=None, stitches=None)
+    anchors = train_anchors(configs / 'digits_anchors.py', work_dir, epochs=epochs['anchors'], seed=seed)
+    checkpoint = train_stitches(configs / TASKS['cls'].config, work_dir, anchors, epochs=epochs['stitches'], seed=seed)
+    records, metric, paths = save_results(sweep(configs / TASKS['cls'].config, work_dir, checkpoint), work_dir,
+                                          TASKS['cls'].metric)
     anchor_rows = [r for r in records if r['kind'] == 'anchor']
     if budget_gflops is None:  # halfway between the anchors' costs
         budget_gflops = sum(r['flops'] for r in anchor_rows) / len(anchor_rows) / 1e9
     choice = select_stitch(records, metric=metric, max_gflops=budget_gflops)
-    story = summarize(records, metric)
     pick = (f'budget {budget_gflops * 1e3:.2f} MFLOPs -> stitch {choice["index"]} {choice["route"]}: '
             f'{choice[metric]:.2f} % top-1 at {choice["flops"] / 1e6:.2f} MFLOPs')
-    logger.info('\n' + format_table(records, metric) + '\n(* = on the Pareto front of top-1 vs FLOPs)')
-    logger.info(describe(story, metric))
-    logger.info(pick)
+    return dict(records=records, metric=metric, plot=paths['png'], choice=choice, budget_gflops=budget_gflops,
+                pick=pick, checkpoint=checkpoint)
+
+
+def _check_settings(work_dir: Path, settings: dict[str, Any]) -> None:
+    """A work dir keeps the settings of its first run: another setting there is an error."""
+    path = work_dir / SETTINGS_FILE
+    if path.exists():
+        held = json.loads(path.read_text())
+        diff = {k: (held.get(k), v) for k, v in settings.items() if held.get(k) != v}
+        if diff:
+            text = ', '.join(f'{k}={old!r} (this run: {new!r})' for k, (old, new) in diff.items())
+            raise ValueError(f'--work-dir: {work_dir} holds quickstart results of other settings: {text}; '
+                             'choose another --work-dir')
+
+
+def _check_anchors(work_dir: Path, tasks: Sequence[str]) -> list[Path]:
+    anchors = [work_dir / name for name in ANCHOR_FILES]
+    missing = [str(p) for p in anchors if not p.exists()]
+    if 'cls' not in tasks and missing:
+        raise ValueError(f'--tasks {",".join(tasks)}: the dense tasks start from the classification stage\'s '
+                         f'anchors, and {", ".join(missing)} is missing: run --tasks cls first (same --work-dir)')
+    return anchors
+
+
+def _scenes(work_dir: Path, quick: bool) -> Path:
+    root = work_dir / 'digit_scenes'
+    if not (root / 'coco' / 'annotations' / 'instances_val2017.json').exists():
+        make_digit_scenes(root, num_train=SCENES['train'], num_val=SCENES['quick_val' if quick else 'val'], seed=0)
+    return root
+
+
+def check_request(*, work_dir: str | Path, tasks: Sequence[str], quick: bool, seed: int,
+                  threads: int) -> tuple[list[str], list[Path]]:
+    """The checks ``run_quickstart`` makes before any work: the tasks in pipeline order and the
+    anchors' paths, or a one-line ``ValueError``."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f'threads: expected an int >= 1, got {threads!r}')
+    tasks = parse_tasks(','.join(tasks))
+    work_dir = Path(work_dir)
+    _check_settings(work_dir, dict(quick=bool(quick), seed=seed, threads=threads))
+    return tasks, _check_anchors(work_dir, tasks)
+
+
+def _middle_front(story: dict[str, Any]) -> dict[str, Any]:
+    inner = [r for r in story['front'] if r['kind'] != 'anchor']
+    return inner[len(inner) // 2] if inner else story['large']
+
+
+def run_quickstart(*, configs: str | Path, work_dir: str | Path, tasks: Sequence[str] = ('cls',),
+                   quick: bool = False, seed: int = 0, threads: int = 1, budget_gflops: float | None = None,
+                   docs_dir: str | Path | None = None, command: str = '') -> dict[str, Any]:
+    """The whole quickstart (or the ``tasks`` subset); per task its records, metric and story.
+
+    Stages already finished in ``work_dir`` (trained anchors, trained stitched models, swept
+    stitches) are reused. Training is seeded and deterministic
+    (``randomness=dict(seed=seed, deterministic=True)``) on ``threads`` CPU threads, so the
+    same machine gives the same tables on every run.
+
+    Raises:
+        ValueError: Before any work: a bad ``threads`` or task name, a dense task without the
+            classification anchors, or a work dir holding results of other settings.
+    """
+    tasks, anchors = check_request(work_dir=work_dir, tasks=tasks, quick=quick, seed=seed, threads=threads)
+    configs, work_dir = Path(configs), Path(work_dir)
+    settings = dict(quick=bool(quick), seed=seed, threads=threads)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    (work_dir / SETTINGS_FILE).write_text(json.dumps(settings))
+    import mmdet.utils
+    import mmpretrain.utils
+    import mmseg.utils
+    for package in (mmpretrain, mmseg, mmdet):  # what the upstream tools/train.py do
+        package.utils.register_all_modules(init_default_scope=False)
+    torch.set_num_threads(threads)  # float sums are split by thread, so the count fixes the numbers
+    start = time.perf_counter()
+    machine_at_start = machine()
+    logger = MMLogger.get_instance('snnet_mm')
+    results: dict[str, dict[str, Any]] = {}
+    predictions = []
+    for name in tasks:
+        task = TASKS[name]
+        if name == 'cls':
+            result = run_classification(configs, work_dir, quick=quick, seed=seed, budget_gflops=budget_gflops)
+        else:
+            result = run_dense(task, configs / task.config, work_dir, anchors=anchors, scenes=_scenes(work_dir, quick),
+                               seed=seed, max_iters=task.quick_iters if quick else None)
+        result['story'] = story = summarize(result['records'], task.metric)
+        result['holds'] = story_holds(task, story)
+        logger.info(f'{task.title}:\n' + format_table(task, result['records']) + '\n(* = on the Pareto front)')
+        logger.info(describe(story, task.metric, **DESCRIBE[name]))
+        if name != 'cls':
+            shown = [story['small'], _middle_front(story), story['large']]
+            row = predict(result.pop('sweep'), [r['index'] for r in shown])
+            predictions.append(dict(row, kind=name, title=task.title.split(',')[0],
+                                    names=[f'S' if r is story['small'] else 'L' if r is story['large']
+                                           else f'stitch {r["index"]}' for r in shown]))
+        results[name] = result
+    rows = summary_rows(results, TASKS)
+    logger.info('\n' + format_summary(rows))
+    pictures = {'fronts': plot_fronts([dict(title=TASKS[n].title, records=r['records'], metric=TASKS[n].metric,
+                                            scale=TASKS[n].scale) for n, r in results.items()],
+                                      work_dir / 'fronts.png')}
+    if 'cls' in results:
+        pictures['pareto'] = results['cls']['plot']
+    if predictions:
+        pictures['predictions'] = plot_predictions(predictions, work_dir / 'predictions.png')
     seconds = time.perf_counter() - start
-    logger.info(f'wrote {work_dir / "stitches.csv"} and {png} in {seconds:.0f} s ({machine_at_start} at the start)')
+    logger.info(f'wrote {", ".join(str(p) for p in pictures.values())} in {seconds:.0f} s '
+                f'({machine_at_start} at the start)')
     if docs_dir is not None:
-        docs = write_docs(docs_dir, command=command, summary=f'{describe(story, metric)}.\n\n{pick}.',
-                          table=markdown_table(records, metric), plot=png, seconds=seconds,
-                          machine_at_start=machine_at_start)
-        logger.info(f'wrote {docs} and its figure')
-    return dict(records=records, metric=metric, plot=png, choice=choice, budget_gflops=budget_gflops,
-                story=story, seconds=seconds)
+        pick = f'\n\nClassification: {results["cls"]["pick"]}.' if 'cls' in results else ''
+        sections = [(TASKS[n].title, describe(r['story'], TASKS[n].metric, **DESCRIBE[n]) + '.\n\n'
+                     + markdown_table(TASKS[n], r['records'])) for n, r in results.items()]
+        docs = write_docs(docs_dir, command=command, summary=markdown_summary(rows) + pick, sections=sections,
+                          pictures=pictures, seconds=seconds, machine_at_start=machine_at_start)
+        logger.info(f'wrote {docs} and its pictures')
+    return dict(tasks=results, summary=rows, pictures=pictures, seconds=seconds)

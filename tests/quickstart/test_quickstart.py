@@ -1,27 +1,17 @@
 """The quickstart pipeline in its reduced mode (the README's main command runs the full one)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-pytest.importorskip('mmpretrain')
-pytest.importorskip('sklearn')
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tools_loader import load_tool  # noqa: E402
+from .conftest import quickstart
 
 pytestmark = pytest.mark.slow
 
 
-def _quickstart(work_dir: Path) -> dict:
-    return load_tool('quickstart').main(['--work-dir', str(work_dir), '--quick', '--docs', str(work_dir / 'docs')])
-
-
 @pytest.fixture(scope='module')
-def result(tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp('quickstart')
-    return work_dir, _quickstart(work_dir)
+def result(quick_cls):
+    work_dir, out = quick_cls
+    return work_dir, out['tasks']['cls']
 
 
 def test_table_and_plot_cover_every_stitch(result):
@@ -48,11 +38,12 @@ def test_docs_hold_the_table_and_figure_of_this_run(result):
     work_dir, out = result
     text = (work_dir / 'docs' / 'quickstart_results.md').read_text()
     assert '--quick' in text and all(f'`{r["route"]}`' in text for r in out['records'])
+    assert '| classification (top-1 %) |' in text and 'yes' in text
     assert (work_dir / 'docs' / 'quickstart_pareto.png').read_bytes() == out['plot'].read_bytes()
 
 
 def test_a_second_run_gives_the_same_table(result, tmp_path):
-    again = _quickstart(tmp_path)
+    again = quickstart(tmp_path, '--tasks', 'cls')['tasks']['cls']
     keys = ('index', 'route', 'flops', 'params', 'accuracy/top1', 'pareto')
     assert [[r[k] for k in keys] for r in again['records']] == [[r[k] for k in keys] for r in result[1]['records']]
 

@@ -1,0 +1,44 @@
+# Digit scenes in mmseg's NYU layout (snnet_mm.tiny_data.digit_scenes): 64x64 scenes, depth PNGs
+# in millimetres (digits 1-2.5 m, the plane behind them 3-6 m); 1000 training, 200 test scenes.
+# Data: snnet tiny-data digit-scenes data/digit_scenes (read relative to the working directory)
+dataset_type = 'NYUDataset'
+data_root = 'data/digit_scenes/nyu'
+crop_size = (64, 64)
+meta_keys = ('img_path', 'depth_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 'flip',
+             'flip_direction', 'category_id')
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadDepthAnnotation', depth_rescale_factor=1e-3),  # PNG millimetres -> metres
+    # Shifts of up to 8 px (one patch); no resize (a digit's size tells its depth) and no flip.
+    dict(type='Pad', size=(72, 72), pad_val=dict(img=0, seg=0)),  # padded depth 0 = no depth
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='PackSegInputs', meta_keys=meta_keys),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadDepthAnnotation', depth_rescale_factor=1e-3),
+    dict(type='PackSegInputs', meta_keys=meta_keys),
+]
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(img_path='images/train', depth_map_path='annotations/train'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(img_path='images/test', depth_map_path='annotations/test'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='DepthMetric', min_depth_eval=1e-3, max_depth_eval=10.0, crop_type=None)
+test_evaluator = val_evaluator

@@ -1,0 +1,48 @@
+# Quickstart, segmentation: stitched UperNet on digit scenes (64x64, background + 10 digits),
+# anchors = the classification stage's trained anchors (S width 24, L width 96, 6 blocks, patch 8),
+# loaded through checkpoint= as the real configs load ImageNet anchors. Least-squares init, the
+# sampling hook, anchors at x0.1 lr. tools/quickstart.py sets the checkpoints and data root; by
+# hand (repository root): snnet tiny-data digit-scenes data/digit_scenes, then snnet train mmseg
+# configs/quickstart/digit_scenes_upernet.py (after python tools/quickstart.py --tasks cls).
+_base_ = [
+    'mmseg::_base_/models/upernet_vit-b16_ln_mln.py',
+    '../_base_/datasets/digit_scenes_ade20k.py',
+    '../_base_/schedules/digit_scenes_adamw.py',
+    'mmseg::_base_/default_runtime.py',
+    '../_base_/snnet_training.py',
+]
+
+vit = dict(name='vit_tiny_patch16_224', img_size=64)  # trained at 32x32: position embeddings resampled
+anchors = [
+    dict(vit, checkpoint='work_dirs/quickstart/anchor_small.pth',
+         model_kwargs=dict(patch_size=8, embed_dim=24, depth=6, num_heads=2, num_classes=10)),
+    dict(vit, checkpoint='work_dirs/quickstart/anchor_large.pth',
+         model_kwargs=dict(patch_size=8, embed_dim=96, depth=6, num_heads=4, num_classes=10)),
+]
+crop_size = (64, 64)  # = the dataset base's
+norm_cfg = dict(type='BN', requires_grad=True)
+data_preprocessor = dict(type='SegDataPreProcessor', mean=[127.5] * 3, std=[127.5] * 3, bgr_to_rgb=True,
+                         pad_val=0, seg_pad_val=255, size=crop_size)  # the anchors' normalisation
+model = dict(
+    data_preprocessor=data_preprocessor,
+    pretrained=None,
+    backbone=dict(
+        _delete_=True,
+        type='SNNetv2',
+        anchors=anchors,
+        out_indices=(1, 2, 4, 5),  # blocks of L (6 blocks, as ViT-B's 2, 5, 8, 11 of 12); S reads the same
+        lora_rank=8,
+        stitch=None),  # val/test stitch: None = L
+    neck=dict(in_channels=[96] * 4, out_channels=64, scales=[2, 1, 0.5, 0.25]),  # strides 4-32 from stride 8
+    decode_head=dict(in_channels=[64] * 4, channels=64, pool_scales=(1, 2), num_classes=11, norm_cfg=norm_cfg),
+    auxiliary_head=dict(in_channels=64, in_index=2, channels=32, num_classes=11, norm_cfg=norm_cfg))
+
+default_hooks = dict(  # mmseg keeps these in its schedules
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval={{_base_.max_iters}}),
+    sampler_seed=dict(type='DistSamplerSeedHook'))
+log_processor = dict(by_epoch=False)
+randomness = dict(seed=0, deterministic=True)
+custom_hooks = [dict(type='StitchSamplingHook', strategy='flops_grouped', num_init_images=64, gap_gflops=0.004)]
