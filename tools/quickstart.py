@@ -11,7 +11,7 @@
 Seeded and deterministic: the same machine prints the same tables on every run. Finished stages in
 the work dir are reused.
 
-    python tools/quickstart.py [--tasks cls[,seg,det,depth]] [--work-dir work_dirs/quickstart]
+    python tools/quickstart.py [--tasks cls,seg,det,depth] [--work-dir work_dirs/quickstart]
                                [--budget-gflops G] [--quick] [--seed 0] [--threads 1] [--docs docs]
 """
 from __future__ import annotations
@@ -30,10 +30,10 @@ CONFIGS = Path(__file__).resolve().parents[1] / 'configs' / 'quickstart'
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--tasks', default='cls',
-                        help=f'comma-separated subset of {",".join(TASKS)} (default: cls; the dense tasks on digit '
-                             'scenes need the anchors of cls, from this run or an earlier one in the same --work-dir, '
-                             'and their stories are not measured yet)')
+    parser.add_argument('--tasks', default=','.join(TASKS),
+                        help=f'comma-separated subset of {",".join(TASKS)} (default: all; the dense tasks on digit '
+                             'scenes start from the anchors of cls, from this run or an earlier one in the same '
+                             '--work-dir)')
     parser.add_argument('--work-dir', default='work_dirs/quickstart')
     parser.add_argument('--budget-gflops', type=float, help='classification budget; default: halfway between the anchors')
     parser.add_argument('--quick', action='store_true', help='a reduced run (fewer epochs and iterations)')

@@ -7,15 +7,9 @@ _base_ = [
     '../_base_/schedules/digit_scenes_adamw.py',
     'mmseg::_base_/default_runtime.py',
     '../_base_/snnet_training.py',
+    '../_base_/models/snnetv2_digit_anchors.py',
 ]
 
-vit = dict(name='vit_tiny_patch16_224', img_size=64)  # trained at 32x32: position embeddings resampled
-anchors = [
-    dict(vit, checkpoint='work_dirs/quickstart/anchor_small.pth',
-         model_kwargs=dict(patch_size=8, embed_dim=24, depth=6, num_heads=2, num_classes=10)),
-    dict(vit, checkpoint='work_dirs/quickstart/anchor_large.pth',
-         model_kwargs=dict(patch_size=8, embed_dim=96, depth=6, num_heads=4, num_classes=10)),
-]
 crop_size = (64, 64)  # = the dataset base's
 min_depth, max_depth = 1e-3, 10.0
 model = dict(
@@ -24,7 +18,7 @@ model = dict(
                            size=crop_size, pad_val=0, seg_pad_val=0),  # padded depth 0 = no depth
     backbone=dict(
         type='SNNetv2',
-        anchors=anchors,
+        anchors={{_base_.anchors}},  # configs/_base_/models/snnetv2_digit_anchors.py
         out_indices=(1, 2, 4, 5),  # blocks of L (as DPT's 4, 11, 17, 23 of 24); S reads the same
         with_cls_token=True,       # (map, class token) pairs for the 'project' readout
         lora_rank=8,
@@ -32,11 +26,11 @@ model = dict(
     decode_head=dict(
         type='DPTDepthHead',
         in_channels=96,  # every stitch outputs L's width
-        channels=32,
-        post_process_channels=(16, 32, 64, 64),
+        channels=16,
+        post_process_channels=(16, 16, 32, 32),
         readout_type='project',
         patch_size=8,
-        head_channels=16,
+        head_channels=8,
         norm_cfg=None,
         min_depth=min_depth,
         max_depth=max_depth,

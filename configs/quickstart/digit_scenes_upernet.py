@@ -10,15 +10,9 @@ _base_ = [
     '../_base_/schedules/digit_scenes_adamw.py',
     'mmseg::_base_/default_runtime.py',
     '../_base_/snnet_training.py',
+    '../_base_/models/snnetv2_digit_anchors.py',
 ]
 
-vit = dict(name='vit_tiny_patch16_224', img_size=64)  # trained at 32x32: position embeddings resampled
-anchors = [
-    dict(vit, checkpoint='work_dirs/quickstart/anchor_small.pth',
-         model_kwargs=dict(patch_size=8, embed_dim=24, depth=6, num_heads=2, num_classes=10)),
-    dict(vit, checkpoint='work_dirs/quickstart/anchor_large.pth',
-         model_kwargs=dict(patch_size=8, embed_dim=96, depth=6, num_heads=4, num_classes=10)),
-]
 crop_size = (64, 64)  # = the dataset base's
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(type='SegDataPreProcessor', mean=[127.5] * 3, std=[127.5] * 3, bgr_to_rgb=True,
@@ -29,13 +23,13 @@ model = dict(
     backbone=dict(
         _delete_=True,
         type='SNNetv2',
-        anchors=anchors,
+        anchors={{_base_.anchors}},  # configs/_base_/models/snnetv2_digit_anchors.py
         out_indices=(1, 2, 4, 5),  # blocks of L (6 blocks, as ViT-B's 2, 5, 8, 11 of 12); S reads the same
         lora_rank=8,
         stitch=None),  # val/test stitch: None = L
-    neck=dict(in_channels=[96] * 4, out_channels=64, scales=[2, 1, 0.5, 0.25]),  # strides 4-32 from stride 8
-    decode_head=dict(in_channels=[64] * 4, channels=64, pool_scales=(1, 2), num_classes=11, norm_cfg=norm_cfg),
-    auxiliary_head=dict(in_channels=64, in_index=2, channels=32, num_classes=11, norm_cfg=norm_cfg))
+    neck=dict(in_channels=[96] * 4, out_channels=32, scales=[2, 1, 0.5, 0.25]),  # strides 4-32 from stride 8
+    decode_head=dict(in_channels=[32] * 4, channels=32, pool_scales=(1, 2), num_classes=11, norm_cfg=norm_cfg),
+    auxiliary_head=dict(in_channels=32, in_index=2, channels=16, num_classes=11, norm_cfg=norm_cfg))
 
 default_hooks = dict(  # mmseg keeps these in its schedules
     timer=dict(type='IterTimerHook'),

@@ -24,7 +24,7 @@ from .tasks import TASKS, parse_tasks
 
 ANCHOR_FILES = ('anchor_small.pth', 'anchor_large.pth')
 SETTINGS_FILE = 'quickstart.json'
-SCENES = dict(train=1000, val=200, quick_val=100)  # digit scenes written for the dense tasks
+SCENES = dict(train=1000, val=100)  # digit scenes written for the dense tasks (--quick too)
 DESCRIBE = dict(cls={}, seg={}, det=dict(unit='', gap_unit='', fmt='.3f'), depth=dict(unit=' m', gap_unit=' m', fmt='.3f'))
 
 
@@ -129,10 +129,10 @@ def _check_anchors(work_dir: Path, tasks: Sequence[str]) -> list[Path]:
     return anchors
 
 
-def _scenes(work_dir: Path, quick: bool) -> Path:
+def _scenes(work_dir: Path) -> Path:
     root = work_dir / 'digit_scenes'
     if not (root / 'coco' / 'annotations' / 'instances_val2017.json').exists():
-        make_digit_scenes(root, num_train=SCENES['train'], num_val=SCENES['quick_val' if quick else 'val'], seed=0)
+        make_digit_scenes(root, num_train=SCENES['train'], num_val=SCENES['val'], seed=0)
     return root
 
 
@@ -153,7 +153,7 @@ def _middle_front(story: dict[str, Any]) -> dict[str, Any]:
     return inner[len(inner) // 2] if inner else story['large']
 
 
-def run_quickstart(*, configs: str | Path, work_dir: str | Path, tasks: Sequence[str] = ('cls',),
+def run_quickstart(*, configs: str | Path, work_dir: str | Path, tasks: Sequence[str] = tuple(TASKS),
                    quick: bool = False, seed: int = 0, threads: int = 1, budget_gflops: float | None = None,
                    docs_dir: str | Path | None = None, command: str = '') -> dict[str, Any]:
     """The whole quickstart (or the ``tasks`` subset); per task its records, metric and story.
@@ -188,7 +188,7 @@ def run_quickstart(*, configs: str | Path, work_dir: str | Path, tasks: Sequence
         if name == 'cls':
             result = run_classification(configs, work_dir, quick=quick, seed=seed, budget_gflops=budget_gflops)
         else:
-            result = run_dense(task, configs / task.config, work_dir, anchors=anchors, scenes=_scenes(work_dir, quick),
+            result = run_dense(task, configs / task.config, work_dir, anchors=anchors, scenes=_scenes(work_dir),
                                seed=seed, max_iters=task.quick_iters if quick else None)
         result['story'] = story = summarize(result['records'], task.metric)
         result['holds'] = story_holds(task, story)

@@ -19,7 +19,6 @@ class Task:
         layout: Digit-scene layout the task reads (``None``: the classification digits).
         registry: OpenMMLab package whose modules the config's scope uses.
         quick_iters: Training iterations of ``--quick`` (``None``: the classification epochs).
-        quick_val: Validation scenes of ``--quick``.
         scale: Display factor (CocoMetric's mAP is a fraction: 100 shows points).
     """
 
@@ -32,7 +31,6 @@ class Task:
     layout: str | None = None
     registry: str = 'mmpretrain'
     quick_iters: int | None = None
-    quick_val: int | None = None
     scale: float = 1.0
 
     def gap_holds(self, gap: float, relative_gap: float) -> bool:
@@ -45,11 +43,11 @@ class Task:
 TASKS = {
     'cls': Task('cls', 'classification (top-1 %)', 'digits_snnetv2.py', 'accuracy/top1', 2.0),
     'seg': Task('seg', 'segmentation, UperNet (mIoU %)', 'digit_scenes_upernet.py', 'mIoU', 3.0,
-                layout='ade20k', registry='mmseg', quick_iters=400, quick_val=100),
+                layout='ade20k', registry='mmseg', quick_iters=300),
     'det': Task('det', 'detection, Mask R-CNN (mask mAP %)', 'digit_scenes_mask-rcnn.py', 'coco/segm_mAP', 0.03,
-                layout='coco', registry='mmdet', quick_iters=400, quick_val=100, scale=100.0),
+                layout='coco', registry='mmdet', quick_iters=150, scale=100.0),
     'depth': Task('depth', 'depth, DPT (RMSE m)', 'digit_scenes_dpt.py', 'rmse', 0.10, relative=True,
-                  layout='nyu', registry='mmseg', quick_iters=400, quick_val=100),
+                  layout='nyu', registry='mmseg', quick_iters=300),
 }
 DENSE = ('seg', 'det', 'depth')
 

@@ -1,5 +1,5 @@
 # Digit scenes in mmseg's ADE20K layout (snnet_mm.tiny_data.digit_scenes): 64x64 scenes of 2-5
-# handwritten digits (scikit-learn) at depths on a textured plane; 1000 training, 200 validation.
+# handwritten digits (scikit-learn) at depths on a textured plane; 1000 training, 100 validation.
 # Labels on disk: 1 background, 2 + d digit d; reduce_zero_label gives 11 classes.
 # Data: snnet tiny-data digit-scenes data/digit_scenes (read relative to the working directory)
 # mmseg's ADE20KDataset only takes subsets of its 150 class names, so the scenes are read by its
@@ -24,7 +24,7 @@ test_pipeline = [
     dict(type='PackSegInputs'),
 ]
 train_dataloader = dict(
-    batch_size=16,
+    batch_size=8,
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),

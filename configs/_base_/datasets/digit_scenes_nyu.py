@@ -1,5 +1,5 @@
 # Digit scenes in mmseg's NYU layout (snnet_mm.tiny_data.digit_scenes): 64x64 scenes, depth PNGs
-# in millimetres (digits 1-2.5 m, the plane behind them 3-6 m); 1000 training, 200 test scenes.
+# in millimetres (digits 1-2.5 m, the plane behind them 3-6 m); 1000 training, 100 test scenes.
 # Data: snnet tiny-data digit-scenes data/digit_scenes (read relative to the working directory)
 dataset_type = 'NYUDataset'
 data_root = 'data/digit_scenes/nyu'
@@ -9,9 +9,10 @@ meta_keys = ('img_path', 'depth_map_path', 'ori_shape', 'img_shape', 'pad_shape'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadDepthAnnotation', depth_rescale_factor=1e-3),  # PNG millimetres -> metres
-    # Shifts of up to 8 px (one patch); no resize (a digit's size tells its depth) and no flip.
-    dict(type='Pad', size=(72, 72), pad_val=dict(img=0, seg=0)),  # padded depth 0 = no depth
-    dict(type='RandomCrop', crop_size=crop_size),
+    # Shifts of up to 8 px (one patch): a random 56x56 crop, padded back to 64x64 by the model's data
+    # preprocessor (padded depth 0 = no depth; mmcv's Pad would leave the depth map unpadded). No
+    # resize (a digit's size tells its depth) and no flip (a mirrored digit is another symbol).
+    dict(type='RandomCrop', crop_size=(56, 56)),
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
 test_pipeline = [
@@ -20,7 +21,7 @@ test_pipeline = [
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
 train_dataloader = dict(
-    batch_size=16,
+    batch_size=8,
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),
