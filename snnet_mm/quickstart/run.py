@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
-from ..evaluation import select_stitch
+from ..stitching.pareto import select_stitch
 from ..evaluation.sweep import StitchSweep, save_results
 from ..tiny_data.digit_scenes import make_digit_scenes
 from .dense import predict, run_dense

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from ..evaluation.pareto import higher_is_better
+from ..stitching.pareto import higher_is_better
 
 
 def summarize(records: Sequence[dict[str, Any]], metric: str) -> dict[str, Any]:
@@ -12,7 +12,7 @@ def summarize(records: Sequence[dict[str, Any]], metric: str) -> dict[str, Any]:
     Args:
         records: Sweep records with ``kind``, ``route``, ``flops``, ``pareto`` and ``metric``.
         metric: The metric the front was drawn for (higher is better, or lower for errors such
-            as ``rmse``: ``snnet_mm.evaluation.pareto.higher_is_better``).
+            as ``rmse``: ``snnet_mm.stitching.pareto.higher_is_better``).
 
     Returns:
         ``small`` / ``large`` (the anchor records by FLOPs), ``gap`` (how much better L is than
