@@ -80,6 +80,7 @@ class SNNetv2(BaseModule):
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         from ..stitching import StitchedViT  # imports timm: only when a model is built
+        from ..interop import stitch_ids, v1_ids  # noqa: F401  (register 'official:N' and 'v1:N' as stitch names)
         if dynamic_img_size is None:
             dynamic_img_size = out_indices is not None
         self.net = StitchedViT(
