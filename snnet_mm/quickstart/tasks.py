@@ -43,7 +43,7 @@ class Task:
 TASKS = {
     'cls': Task('cls', 'classification (top-1 %)', 'digits_snnetv2.py', 'accuracy/top1', 2.0),
     'seg': Task('seg', 'segmentation, UperNet (mIoU %)', 'digit_scenes_upernet.py', 'mIoU', 3.0,
-                layout='ade20k', registry='mmseg', quick_iters=300),
+                layout='ade20k', registry='mmseg', quick_iters=200),
     'det': Task('det', 'detection, Mask R-CNN (mask mAP %)', 'digit_scenes_mask-rcnn.py', 'coco/segm_mAP', 0.03,
                 layout='coco', registry='mmdet', quick_iters=150, scale=100.0),
     'depth': Task('depth', 'depth, DPT (RMSE m)', 'digit_scenes_dpt.py', 'rmse', 0.10, relative=True,

@@ -36,6 +36,7 @@ FOCAL = 40.0            # card side in pixels at 1 m
 DIGIT_DEPTH = (1.0, 2.5)  # metres: cards 40 to 16 pixels wide
 PLANE_NEAR = (3.0, 3.5)   # plane depth at the bottom row (metres)
 PLANE_FAR = (5.0, 6.0)    # plane depth at the top row
+NOISE = 4.0             # grey levels of pixel noise on a rendered picture
 MIN_VISIBLE = 0.5         # a card at least this much covered by nearer ones is left out
 LAYOUTS = {  # layout -> (folder per split, image name suffix)
     'ade20k': dict(train='training', val='validation'),
@@ -103,6 +104,28 @@ def _background(rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.nda
     return image, depth
 
 
+def render_card(rng: np.random.Generator, digit: np.ndarray, frame: int, sides: tuple[int, int]) -> np.ndarray:
+    """One digit as the scenes draw it, alone: a card of random side on the textured plane.
+
+    The classification quickstart trains its anchors on these, so that what they learn (a digit
+    of any size, anywhere, on the plane) is what the dense tasks' scenes ask of them.
+
+    Args:
+        rng: Random generator (side, position, plane, noise).
+        digit: One grey 8x8 digit, float in [0, 1].
+        frame: Side of the square picture in pixels.
+        sides: Smallest and largest card side in pixels (both included; at most ``frame``).
+
+    Returns:
+        ``frame x frame x 3`` uint8 RGB picture.
+    """
+    image, _ = _background(rng, frame)
+    side = int(rng.integers(sides[0], sides[1] + 1))
+    x, y = (int(v) for v in rng.integers(0, frame - side + 1, size=2))
+    image[y:y + side, x:x + side] = upsample(np.asarray(digit)[None], side)[0][..., None]
+    return np.clip(image + rng.normal(0, NOISE, size=image.shape), 0, 255).astype(np.uint8)
+
+
 def render_scene(rng: np.random.Generator, images: np.ndarray, labels: np.ndarray, size: int = 64) -> Scene:
     """One scene from the split's 8x8 ``images`` (float in [0, 1]) and their ``labels``."""
     image, depth = _background(rng, size)
@@ -116,7 +139,7 @@ def render_scene(rng: np.random.Generator, images: np.ndarray, labels: np.ndarra
         depth[region] = card.depth
         classes[region] = 1 + card.label
         owner[region] = i
-    image = np.clip(image + rng.normal(0, 4.0, size=image.shape), 0, 255).astype(np.uint8)
+    image = np.clip(image + rng.normal(0, NOISE, size=image.shape), 0, 255).astype(np.uint8)
     masks = tuple(owner == i for i in range(len(cards)))
     return Scene(image=image, depth=depth, classes=classes, cards=tuple(cards), masks=masks)
 

@@ -9,10 +9,9 @@ meta_keys = ('img_path', 'depth_map_path', 'ori_shape', 'img_shape', 'pad_shape'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadDepthAnnotation', depth_rescale_factor=1e-3),  # PNG millimetres -> metres
-    # Shifts of up to 8 px (one patch): a random 56x56 crop, padded back to 64x64 by the model's data
-    # preprocessor (padded depth 0 = no depth; mmcv's Pad would leave the depth map unpadded). No
-    # resize (a digit's size tells its depth) and no flip (a mirrored digit is another symbol).
-    dict(type='RandomCrop', crop_size=(56, 56)),
+    # No augmentation: a resize would change what a digit's size says about its depth, a flip the
+    # digit, and a shifting crop padded back to 64x64 left the border (always padding in training)
+    # unlearned: RMSE 0.97 m with it, 0.53 m without (S and L alike, 600 iterations).
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
 test_pipeline = [

@@ -6,7 +6,7 @@
 vit = dict(name='vit_tiny_patch16_224', img_size=64)
 anchors = [
     dict(vit, checkpoint='work_dirs/quickstart/anchor_small.pth',
-         model_kwargs=dict(patch_size=8, embed_dim=24, depth=6, num_heads=2, num_classes=10)),
+         model_kwargs=dict(patch_size=8, embed_dim=24, depth=6, num_heads=2, num_classes=10, global_pool='avg')),
     dict(vit, checkpoint='work_dirs/quickstart/anchor_large.pth',
-         model_kwargs=dict(patch_size=8, embed_dim=96, depth=6, num_heads=4, num_classes=10)),
+         model_kwargs=dict(patch_size=8, embed_dim=96, depth=6, num_heads=4, num_classes=10, global_pool='avg')),
 ]
