@@ -8,22 +8,13 @@ import pytest
 import torch
 
 TESTS = Path(__file__).resolve().parent
-SHARED_GROUPS = ('quickstart',)  # folders whose files share a session fixture: one worker runs them all
-
-
-def _group(item: pytest.Item) -> str:
-    path = Path(str(item.fspath)).resolve()
-    parts = path.relative_to(TESTS).parts if path.is_relative_to(TESTS) else (str(path),)
-    return parts[0] if parts[0] in SHARED_GROUPS else '/'.join(parts)
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under ``pytest -n 2 --dist loadgroup`` a worker takes a whole file (its module fixtures
-    are built once), and a whole folder where files share a session fixture; those folders (the
-    longest group) go first so that the other worker shares out the rest meanwhile."""
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
-    items.sort(key=lambda item: _group(item) not in SHARED_GROUPS)
+    """The quickstart's tests first: under ``pytest -n 2 --dist loadfile`` (the README's test
+    command) one worker takes that file, the longest, while the other shares out the rest."""
+    first = TESTS / 'quickstart' / 'test_quickstart.py'
+    items.sort(key=lambda item: Path(str(item.fspath)).resolve() != first)
 
 
 def tiny_anchor(depth: int, width: int, *, img_size: int = 32, num_classes: int = 10,
