@@ -29,6 +29,21 @@ def _seed():
     torch.manual_seed(0)
 
 
+@pytest.fixture(scope='module', autouse=True)
+def _restore_default_scope():
+    # Runners and registries set MMEngine's current default scope (mmseg, mmdet, ...) process-wide;
+    # a module must see the scope it starts with, whichever module ran before it on this worker.
+    try:
+        from mmengine.registry import DefaultScope
+    except ImportError:  # the core alone (torch + timm)
+        yield
+        return
+    saved = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)
+
+
 @pytest.fixture(autouse=True)
 def _restore_deterministic_mode():
     # In-process MMEngine runners with randomness.deterministic=True switch this global on.

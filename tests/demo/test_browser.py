@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 
 pytest.importorskip('mmseg')
 pytest.importorskip('gradio')
@@ -55,6 +56,9 @@ def trained(tmp_path_factory):
     from snnet_mm.evaluation.sweep import StitchSweep, save_results
     root = tmp_path_factory.mktemp('demo')
     make_tiny_data('ade20k', str(root / 'data'))
+    # Seeded anchors and runner (the config's randomness): four iterations learn little, and from
+    # this seed the front has two stitches (mIoU 8.61 at S, 9.40 at stitch 2) on every run.
+    torch.manual_seed(0)
     options = dict(o.split('=', 1) for o in save_anchor_files(CONFIG, root / 'anchors'))
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         options[f'{loader}.dataset.data_root'] = str(root / 'data')

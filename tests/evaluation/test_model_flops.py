@@ -176,8 +176,39 @@ def test_bad_input_size_names_the_field(bad):
         model_costs(model, bad)
 
 
+def ade20k_sibling(path: Path) -> Path | None:
+    """The ADE20K config of the same method and anchors as a COCO-Stuff config."""
+    if 'coco-stuff10k' not in path.name:
+        return None
+    name = path.name.replace('coco-stuff10k', 'ade20k').replace('-80k_', '-160k_')  # its schedule too
+    return next((q for q in FULL if q.parent == path.parent and q.name == name), None)
+
+
+# The COCO-Stuff configs are their ADE20K siblings with 171 classes (test below); counting them
+# with fvcore again would cost four minutes of the suite.
+FVCORE = [p for p in FULL if ade20k_sibling(p) is None]
+
+
+def _leaves(node, prefix: str = ''):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaves(value, f'{prefix}.{key}')
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _leaves(value, f'{prefix}[{i}]')
+    else:
+        yield prefix, node
+
+
+@pytest.mark.parametrize('path', sorted(set(FULL) - set(FVCORE)), ids=lambda p: str(p.relative_to(CONFIGS)))
+def test_coco_stuff_models_differ_from_their_ade20k_siblings_in_classes_only(path):
+    mine, theirs = (dict(_leaves(Config.fromfile(p).model.to_dict())) for p in (path, ade20k_sibling(path)))
+    differing = {k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k)}
+    assert differing and all(k.endswith('.num_classes') for k in differing), differing
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize('path', FULL, ids=[str(p.relative_to(CONFIGS)) for p in FULL])
+@pytest.mark.parametrize('path', FVCORE, ids=[str(p.relative_to(CONFIGS)) for p in FVCORE])
 def test_full_size_configs_equal_fvcore_on_three_stitches(path):
     """Cheapest, most expensive and one LSL stitch, at a reduced input size (the rules do not
     depend on it; benchmarks/bench_flops.py checks the configs' own sizes)."""
