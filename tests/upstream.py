@@ -36,18 +36,21 @@ def build_config_model(path: Path, scope: str):
 
 def save_anchor_files(config: Path, directory: Path) -> list[str]:
     """Save the config's (random-init tiny) anchors as timm state dicts in ``directory``; returns
-    the ``--cfg-options`` that name them, for training and for testing after they are deleted."""
+    the ``--cfg-options`` that name them, for training and for testing after they are deleted.
+    The init is seeded (the same weights whichever tests ran before on this worker)."""
     import torch
     from mmengine.config import Config
 
     from snnet_mm.stitching.anchor import AnchorSpec, build_anchor
     directory.mkdir(parents=True, exist_ok=True)
     options = []
-    for i, anchor in enumerate(Config.fromfile(config).model.backbone.anchors):
-        spec = AnchorSpec.parse(anchor.to_dict() if hasattr(anchor, 'to_dict') else anchor, f'anchors[{i}]')
-        path = directory / f'anchor{i}.pth'
-        torch.save(build_anchor(spec, f'anchors[{i}]', dynamic_img_size=False).model.state_dict(), path)
-        options.append(f'model.backbone.anchors.{i}.checkpoint={path}')
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        for i, anchor in enumerate(Config.fromfile(config).model.backbone.anchors):
+            spec = AnchorSpec.parse(anchor.to_dict() if hasattr(anchor, 'to_dict') else anchor, f'anchors[{i}]')
+            path = directory / f'anchor{i}.pth'
+            torch.save(build_anchor(spec, f'anchors[{i}]', dynamic_img_size=False).model.state_dict(), path)
+            options.append(f'model.backbone.anchors.{i}.checkpoint={path}')
     return options
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 
 pytest.importorskip('mmseg')
 pytest.importorskip('gradio')
@@ -57,8 +56,7 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp('demo')
     make_tiny_data('ade20k', str(root / 'data'))
     # Seeded anchors and runner (the config's randomness): four iterations learn little, and from
-    # this seed the front has two stitches (mIoU 8.61 at S, 9.40 at stitch 2) on every run.
-    torch.manual_seed(0)
+    # these seeds the front has two stitches (mIoU 8.61 at S, 9.40 at stitch 2) on every run.
     options = dict(o.split('=', 1) for o in save_anchor_files(CONFIG, root / 'anchors'))
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         options[f'{loader}.dataset.data_root'] = str(root / 'data')
