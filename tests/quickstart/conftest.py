@@ -16,8 +16,8 @@ def quickstart(work_dir: Path, *args: str) -> dict:
 
 @pytest.fixture(scope='session')
 def quick_cls(tmp_path_factory) -> tuple[Path, dict]:
-    """``--tasks cls --quick --docs``: its work dir (anchors for the dense tasks) and result."""
+    """``--tasks cls --quick --jobs 1 --docs``: its work dir (anchors for the dense tasks) and result."""
     pytest.importorskip('mmpretrain')
     pytest.importorskip('sklearn')
     work_dir = tmp_path_factory.mktemp('quickstart')
-    return work_dir, quickstart(work_dir, '--tasks', 'cls', '--docs', str(work_dir / 'docs'))
+    return work_dir, quickstart(work_dir, '--tasks', 'cls', '--jobs', '1', '--docs', str(work_dir / 'docs'))

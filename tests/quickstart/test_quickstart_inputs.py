@@ -35,3 +35,10 @@ def test_work_dir_of_other_settings_is_refused_untouched(capsys, tmp_path):
     assert 'seed=1 (this run: 0)' in line and 'another --work-dir' in line
     assert (tmp_path / 'stitches.csv').read_text() == 'results of seed 1\n'
     assert json.loads(settings.read_text())['seed'] == 1
+
+
+@pytest.mark.parametrize('field, value', [('--jobs', '0'), ('--threads', '-1')])
+def test_non_positive_jobs_or_threads_is_named(capsys, tmp_path, field, value):
+    line = _error(capsys, tmp_path / 'run', '--tasks', 'cls', field, value)
+    assert f'{field[2:]}: expected an int >= 1, got {value}' in line
+    assert not (tmp_path / 'run').exists()
