@@ -30,18 +30,17 @@ def _seed():
 
 
 @pytest.fixture(scope='module', autouse=True)
-def _restore_default_scope():
+def _reset_default_scope():
     # Runners and registries set MMEngine's current default scope (mmseg, mmdet, ...) process-wide;
-    # a module must see the scope it starts with, whichever module ran before it on this worker.
+    # every module ends with none, so the next module on this worker starts as it would alone.
+    # (Not "restore what the module started with": a session fixture such as quick_cls runs its
+    # runner before the first module using it sets up its module fixtures.)
+    yield
     try:
         from mmengine.registry import DefaultScope
     except ImportError:  # the core alone (torch + timm)
-        yield
         return
-    saved = dict(DefaultScope._instance_dict)
-    yield
     DefaultScope._instance_dict.clear()
-    DefaultScope._instance_dict.update(saved)
 
 
 @pytest.fixture(autouse=True)
