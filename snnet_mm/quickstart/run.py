@@ -98,10 +98,9 @@ def _epochs(quick: bool) -> dict[str, int | None]:
     return dict(anchors=30, stitches=2) if quick else dict(anchors=None, stitches=None)
 
 
-def run_classification(configs: Path, work_dir: Path, *, quick: bool, seed: int,
+def run_classification(configs: Path, work_dir: Path, *, anchors: Sequence[Path], quick: bool, seed: int,
                        budget_gflops: float | None) -> dict[str, Any]:
-    """Stitches, sweep, budget pick from the trained anchors: the classification stage."""
-    anchors = [work_dir / name for name in ANCHOR_FILES]
+    """Stitches, sweep, budget pick from the trained ``anchors``: the classification stage."""
     checkpoint = train_stitches(configs / TASKS['cls'].config, work_dir, anchors, epochs=_epochs(quick)['stitches'],
                                 seed=seed)
     records, metric, paths = save_results(sweep(configs / TASKS['cls'].config, work_dir, checkpoint), work_dir,
@@ -172,7 +171,8 @@ def run_stage(name: str, *, configs: Path, work_dir: Path, anchors: list[Path], 
     """One stage after the anchors: its records, story, whether it holds and (dense) a prediction row."""
     task = TASKS[name]
     if name == 'cls':
-        result = run_classification(configs, work_dir, quick=quick, seed=seed, budget_gflops=budget_gflops)
+        result = run_classification(configs, work_dir, anchors=anchors, quick=quick, seed=seed,
+                                    budget_gflops=budget_gflops)
     else:
         result = run_dense(task, configs / task.config, work_dir, anchors=anchors, scenes=scenes, seed=seed,
                            max_iters=task.quick_iters if quick else None)
