@@ -31,7 +31,11 @@ model = dict(
         input_stride=8,  # patch 8
         num_extra_levels=1,  # stride 32 for the RPN
         strides=(4, 8, 16, 32),
-        norm='LN'),
+        # No norm in the pyramid: ViTDet's LayerNorm over each position's channels erases what these
+        # small anchors' tokens say (an MLP probe on RoI features after it stays at the background
+        # share and 3 % digit accuracy; on the tokens themselves 92 % and 49 %), and the RoI heads
+        # learned nothing (mask mAP 0.5 % for S and L after 300 steps; 10 % without the norm).
+        norm=None),
     rpn_head=dict(
         in_channels=32, feat_channels=32,
         anchor_generator=dict(scales=[4], strides=[4, 8, 16, 32])),  # 16 to 128 px: digits are 16-40 px
@@ -40,11 +44,14 @@ model = dict(
         bbox_head=dict(in_channels=32, fc_out_channels=128, num_classes=10),
         mask_roi_extractor=dict(out_channels=32),
         mask_head=dict(num_convs=2, in_channels=32, conv_out_channels=16, num_classes=10, norm_cfg=norm_cfg)),
-    train_cfg=dict(rpn_proposal=dict(nms_pre=500, max_per_img=100), rcnn=dict(sampler=dict(num=32))),
+    # Half of the 32 RoIs per scene positive (mmdet: a quarter): the RoI head sees more digits per step.
+    train_cfg=dict(rpn_proposal=dict(nms_pre=500, max_per_img=100), rcnn=dict(sampler=dict(num=32, pos_fraction=0.5))),
     test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=20), rcnn=dict(max_per_img=5)))  # <= 5 digits a scene
 
-# Half the schedule's iterations: a Mask R-CNN iteration costs about twice a UperNet one on a CPU.
-max_iters = 300
+# 400 of the schedule's 600 iterations (about 0.45 s each on one CPU core): with the DPT's 300, what fits
+# the quickstart's 15 minutes. Mask mAP of S / L (seed 0): 19.2 / 20.6; after 450: 18.1 / 20.8; after 600
+# with a quarter of the RoIs positive: 19.0 / 22.3.
+max_iters = 400
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),

@@ -77,6 +77,8 @@ class SimpleFeaturePyramid(BaseModule):
             with the strides implied by the other arguments is an error at construction.
         norm: Norm after the deconvolution and the convolutions: ``'LN'`` (LayerNorm over
             channels, as in ViTDet), ``'GN'`` (32 groups), ``'BN'`` or ``None`` (conv biases).
+            LayerNorm can erase what small anchors' tokens carry (the quickstart's digit anchors:
+            its Mask R-CNN learned nothing with it), so that config uses ``None``.
         in_index: Which backbone output to use when the backbone returns several maps.
         init_cfg: MMEngine init config; default: detectron2's ``c2_xavier_fill`` for the
             convolutions (Kaiming uniform, ``a=1``).

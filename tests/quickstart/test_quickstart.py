@@ -77,7 +77,8 @@ def test_second_run_reuses_the_trained_anchors(result):
 STORY_DOES_NOT_HOLD = {
     'seg': 'the --quick anchors (30 epochs: S 13 %, L 41 % top-1 on cards) and 200 steps: no stitch learns '
            'which digit a card shows (mIoU ~10, S and L alike); the full run learns it',
-    'det': 'mask mAP below 1 for every stitch in the budget (Mask R-CNN learns no digit in 150 steps)',
+    'det': 'the --quick anchors and 150 steps: S and L alike (4.6 mask mAP); the full run: S 19.2, L 20.6, '
+           'L 1.5 below a cheaper stitch',
     'depth': 'S and L learn depth alike (RMSE 0.64 / 0.67 m): the scenes\' depth is geometry (card size, '
              'the plane), which the classification anchors do not know better in L',
 }
@@ -109,6 +110,20 @@ def test_the_story_holds(dense, request):
                                                                  story['large'][task.metric])
     assert story['anchors_on_front'] and story['front_rises'], front
     assert story_holds(task, story)
+
+
+# Every stitch's floor in --quick where a model that learns nothing stays near zero: with ViTDet's
+# LayerNorm in the simple pyramid the Mask R-CNN found no card (mask mAP below 1 % for every stitch,
+# --quick and full run); without it every stitch reaches 3.3-6.7 % in --quick.
+LEARNED_AT_LEAST = {'det': 0.02}
+
+
+def test_the_detector_learns_the_cards(dense):
+    name, _, out = dense
+    if name not in LEARNED_AT_LEAST:
+        pytest.skip(f'{name}: no near-zero failure seen to guard (its story test says what --quick reaches)')
+    metric = TASKS[name].metric
+    assert min(r[metric] for r in out['tasks'][name]['records']) >= LEARNED_AT_LEAST[name]
 
 
 def test_the_summary_row_says_whether_the_story_holds(dense):
