@@ -1,6 +1,7 @@
 """The quickstart pipeline: digits -> two ViT anchors -> stitched SN-Netv2 -> sweep -> front."""
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -9,7 +10,7 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import torch
 from mmengine.config import Config
@@ -136,11 +137,45 @@ def _check_anchors(work_dir: Path, tasks: Sequence[str]) -> list[Path]:
     return anchors
 
 
-def _scenes(work_dir: Path) -> Path:
+def _scenes_written(root: Path) -> bool:
+    return (root / 'coco' / 'annotations' / 'instances_val2017.json').exists()  # the last file written
+
+
+def _write_scenes(root: str, counts: dict[str, int], parent: int) -> None:
+    """Body of the scene-writing process: ends with the quickstart's process, as stages do."""
+    exit_with_parent(parent)
+    make_digit_scenes(root, num_train=counts['train'], num_val=counts['val'], seed=0)
+
+
+@contextlib.contextmanager
+def _scenes_meanwhile(work_dir: Path, needed: bool) -> Iterator[Callable[[], Path | None]]:
+    """Write the digit scenes in a second process while the block runs (the anchors train on one
+    thread: the other core would idle); yields the call that waits for them and returns their root.
+
+    Deterministic (seed 0) and skipped when written before. A block that raises stops the writer;
+    a half-written root (no last file) is written again by the next run.
+    """
     root = work_dir / 'digit_scenes'
-    if not (root / 'coco' / 'annotations' / 'instances_val2017.json').exists():
-        make_digit_scenes(root, num_train=SCENES['train'], num_val=SCENES['val'], seed=0)
-    return root
+    if not needed or _scenes_written(root):
+        yield lambda: root if needed else None
+        return
+    writer = multiprocessing.get_context('spawn').Process(
+        target=_write_scenes, args=(str(root), dict(SCENES), os.getpid()), name='digit-scenes', daemon=True)
+    writer.start()
+
+    def wait() -> Path:
+        writer.join()
+        if writer.exitcode != 0 or not _scenes_written(root):
+            raise RuntimeError(f'writing the digit scenes to {root} failed (exit code {writer.exitcode}; '
+                               'its traceback is above)')
+        return root
+
+    try:
+        yield wait
+    finally:
+        if writer.is_alive():
+            writer.terminate()
+            writer.join()
 
 
 def check_request(*, work_dir: str | Path, tasks: Sequence[str], quick: bool, seed: int,
@@ -253,9 +288,10 @@ def run_quickstart(*, configs: str | Path, work_dir: str | Path, tasks: Sequence
     start = time.perf_counter()
     machine_at_start = machine()
     logger = MMLogger.get_instance('snnet_mm')
-    if 'cls' in tasks:
-        train_anchors(configs / 'digits_anchors.py', work_dir, epochs=_epochs(quick)['anchors'], seed=seed)
-    scenes = _scenes(work_dir) if any(name != 'cls' for name in tasks) else None
+    with _scenes_meanwhile(work_dir, needed=any(name != 'cls' for name in tasks)) as written_scenes:
+        if 'cls' in tasks:
+            train_anchors(configs / 'digits_anchors.py', work_dir, epochs=_epochs(quick)['anchors'], seed=seed)
+        scenes = written_scenes()
     stage = dict(configs=configs, work_dir=work_dir, anchors=anchors, scenes=scenes, quick=quick, seed=seed,
                  budget_gflops=budget_gflops)
     results: dict[str, dict[str, Any]] = {}
