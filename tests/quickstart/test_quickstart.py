@@ -80,7 +80,8 @@ STORY_DOES_NOT_HOLD = {
     'det': 'the --quick anchors and 150 steps: S and L alike (4.6 mask mAP); the full run: S 19.2, L 20.6, '
            'L 1.5 below a cheaper stitch',
     'depth': 'S and L learn depth alike (RMSE 0.64 / 0.67 m): the scenes\' depth is geometry (card size, '
-             'the plane), which the classification anchors do not know better in L',
+             'the plane), which the classification anchors do not know better in L, and 80 % of the squared '
+             'error lies within 4 px of a depth edge, where both anchors\' 8-pixel patches blur alike',
 }
 
 
