@@ -6,7 +6,7 @@
 _base_ = [
     'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
     '../_base_/datasets/digit_scenes_coco.py',
-    '../_base_/schedules/digit_scenes_adamw.py',
+    '../_base_/schedules/digit_scenes_adamw_550i.py',
     'mmdet::_base_/default_runtime.py',
     '../_base_/snnet_training.py',
     '../_base_/models/snnetv2_digit_anchors.py',
@@ -48,18 +48,12 @@ model = dict(
     train_cfg=dict(rpn_proposal=dict(nms_pre=500, max_per_img=100), rcnn=dict(sampler=dict(num=32, pos_fraction=0.5))),
     test_cfg=dict(rpn=dict(nms_pre=200, max_per_img=20), rcnn=dict(max_per_img=5)))  # <= 5 digits a scene
 
-# 550 of the schedule's 600 iterations (about 0.36 s each on one CPU core): the quickstart runs this stage
-# after the classification stitches while the UperNet and then the DPT train beside it, and 550 end no
-# later than those. Mask mAP of S / L (seed 0): 25.2 / 26.5; after 400: 19.2 / 20.6; after 600 with a
+# 550 iterations (the schedule base above; about 0.36 s each on one CPU core): the quickstart runs this
+# stage after the classification stitches while the UperNet and then the DPT train beside it, and 550
+# end no later than those. Mask mAP of S / L (seed 0): 25.2 / 26.5; after 400: 19.2 / 20.6; after 600 with a
 # quarter of the RoIs positive: 19.0 / 22.3.
-max_iters = 550
-train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=50),
-    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=False, begin=50, end=max_iters, T_max=max_iters - 50),
-]
 default_hooks = dict(logger=dict(interval=50),
-                     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters))
+                     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval={{_base_.max_iters}}))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0, deterministic=True)
 custom_hooks = [dict(type='StitchSamplingHook', strategy='flops_grouped', num_init_images=64, gap_gflops=0.004)]
