@@ -213,14 +213,15 @@ def test_full_size_configs_equal_fvcore_on_three_stitches(path):
     """Cheapest, most expensive and one LSL stitch, at a reduced input size (the rules do not
     depend on it; benchmarks/bench_flops.py checks the configs' own sizes)."""
     cfg = load_config(path)
-    if any('relpos' in anchor.name for anchor in cfg.model.backbone.anchors):
+    relpos = any('relpos' in anchor.name for anchor in cfg.model.backbone.anchors)
+    if relpos:
         for anchor in cfg.model.backbone.anchors:  # relative positions are built for the image size:
             anchor.img_size = 128                  # anchors built for the reduced one
     model = build(cfg)
     if cfg.model.backbone.get('out_indices') is None:
-        hw = default_input_size(cfg)  # classifiers need their image size
+        hw = default_input_size(cfg)  # classifiers: their (anchors') image size
     else:
-        hw = (128, 128) if 'rpn_head' in cfg.model or 'relpos' in str(cfg.model.backbone.anchors) else (64, 64)
+        hw = (128, 128) if 'rpn_head' in cfg.model or relpos else (64, 64)
     flops = [c.flops for c in model_costs(model, hw)]
     lsl = next((i for i, s in enumerate(model.backbone.stitches) if s.kind == 'LSL'), 1)
     check_stitches(model, hw, [flops.index(min(flops)), flops.index(max(flops)), lsl])
