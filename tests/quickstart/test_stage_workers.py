@@ -60,7 +60,6 @@ def test_a_stage_worker_ends_when_the_quickstart_process_is_killed(tmp_path):
         parent.kill()
 
 
-
 def test_the_scene_writer_stops_with_a_failing_anchor_stage_and_the_next_run_writes_the_same_scenes(
         tmp_path, monkeypatch):
     from snnet_mm.quickstart import run
